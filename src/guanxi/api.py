@@ -1,0 +1,19 @@
+"""The one NinjaAPI: every app's router under /api/v1/."""
+
+from ninja import NinjaAPI
+
+from guanxi.core.api import router as core_router
+from guanxi.core.api_errors import install_error_handlers
+from guanxi.core.auth import api_auth
+from guanxi.customers.api import router as customers_router
+
+api = NinjaAPI(
+    title="Guanxi API",
+    version="1",
+    description="Guanxi CRM. Authenticate with POST /auth/token and send `Authorization: Bearer <token>`.",
+    auth=api_auth,
+    urls_namespace="api-v1",
+)
+install_error_handlers(api)
+api.add_router("/", core_router)
+api.add_router("/", customers_router)

@@ -1,0 +1,66 @@
+"""Writing the audit log. Services call these inside their transaction, so the log and the change commit together."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import models
+
+from guanxi.core.context import client_ip
+from guanxi.core.models import AuditLog
+
+
+def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
+    """Field values of `instance` as JSON-safe data, keyed by field name (FKs by their id)."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        data[field.name] = to_json(getattr(instance, field.attname))
+    return data
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for every field whose value changed."""
+    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+
+
+def record(
+    *, actor, action: str, instance: models.Model, changes: dict | None = None, object_repr: str | None = None
+) -> AuditLog:
+    return AuditLog.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        object_repr=(object_repr if object_repr is not None else str(instance))[:200],
+        changes=changes or {},
+        ip=client_ip.get(),
+    )
+
+
+def record_many(*, actor, action: str, entries: list[tuple[models.Model, dict]]) -> None:
+    """One entry per object for a bulk action (e.g. an owner transfer), written in batched INSERTs."""
+    ip = client_ip.get()
+    AuditLog.objects.bulk_create(
+        [
+            AuditLog(
+                actor=actor,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                changes=changes,
+                ip=ip,
+            )
+            for obj, changes in entries
+        ],
+        batch_size=1000,
+    )
+
+
+def to_json(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,0 +1,88 @@
+"""The roles Guanxi ships with: a Django group each, with its permissions and its record scope."""
+
+from enum import IntEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ScopeLevel(IntEnum):
+    """How far a role sees (数据权限). Higher is wider; a user with several roles gets the widest."""
+
+    OWN = 1  # 本人
+    TEAM = 2  # 本部门及下属 (the user's own unit and below)
+    BRANCH = 3  # the user's branch and below
+    ALL = 4  # 全部
+
+
+ADMIN = "admin"
+EXECUTIVE = "executive"
+BRANCH_MANAGER = "branch_manager"
+TEAM_LEAD = "team_lead"
+ACCOUNT_MANAGER = "account_manager"
+SERVICE_AGENT = "service_agent"
+ANALYST = "analyst"
+
+ROLE_LABELS = {
+    ADMIN: _("Administrator"),
+    EXECUTIVE: _("Executive"),
+    BRANCH_MANAGER: _("Branch manager"),
+    TEAM_LEAD: _("Team lead"),
+    ACCOUNT_MANAGER: _("Account manager"),
+    SERVICE_AGENT: _("Service agent"),
+    ANALYST: _("Analyst"),
+}
+
+ROLE_SCOPES = {
+    ADMIN: ScopeLevel.ALL,
+    EXECUTIVE: ScopeLevel.ALL,
+    BRANCH_MANAGER: ScopeLevel.BRANCH,
+    TEAM_LEAD: ScopeLevel.TEAM,
+    ACCOUNT_MANAGER: ScopeLevel.OWN,
+    SERVICE_AGENT: ScopeLevel.BRANCH,
+    ANALYST: ScopeLevel.BRANCH,
+}
+
+_READ = ["customers.view_customer", "customers.view_contact", "customers.view_category", "customers.view_region"]
+_WRITE = _READ + [
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.delete_customer",
+    "customers.add_contact",
+    "customers.change_contact",
+    "customers.delete_contact",
+]
+_SENSITIVE = ["customers.access_sensitive_customer", "core.view_sensitive_fields"]
+
+ROLE_PERMISSIONS: dict[str, list[str] | str] = {
+    ADMIN: "__all__",
+    EXECUTIVE: _READ + _SENSITIVE + ["core.view_auditlog"],
+    BRANCH_MANAGER: _WRITE + _SENSITIVE + ["customers.transfer_customer", "core.view_auditlog"],
+    TEAM_LEAD: _WRITE + ["customers.transfer_customer", "core.view_auditlog"],
+    ACCOUNT_MANAGER: _WRITE,
+    SERVICE_AGENT: _READ,
+    ANALYST: _READ,
+}
+
+
+def sync_role_groups(**kwargs) -> None:
+    """Create or refresh one group per role with exactly its permissions. Runs after every migrate."""
+    from django.contrib.auth.models import Group, Permission
+
+    every = Permission.objects.select_related("content_type")
+    by_name = {f"{p.content_type.app_label}.{p.codename}": p for p in every}
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = list(by_name.values()) if perms == "__all__" else [by_name[name] for name in perms if name in by_name]
+        group.permissions.set(wanted)
+
+
+def user_roles(user) -> set[str]:
+    if not user or not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_guanxi_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        if user.is_superuser:
+            cached.add(ADMIN)
+        user._guanxi_roles = cached
+    return cached

@@ -1,0 +1,113 @@
+"""Writes of core data: users and API tokens."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core import audit
+from guanxi.core.models import ApiToken, OrgUnit, Profile
+from guanxi.core.roles import ADMIN, ROLE_SCOPES
+
+TOKEN_PREFIX = "gx_"
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__("too many failed attempts")
+        self.retry_after = retry_after
+
+
+class BadCredentials(Exception):
+    pass
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor=None,
+    username: str,
+    password: str,
+    role: str,
+    org_unit_code: str | None = None,
+    full_name: str = "",
+    email: str = "",
+    phone: str = "",
+    language: str = "",
+    manager_tier: str = "",
+):
+    """A local account with one role and its place in the organisation."""
+    if role not in ROLE_SCOPES:
+        raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": role}})
+    unit = None
+    if org_unit_code:
+        unit = OrgUnit.objects.filter(code=org_unit_code).first()
+        if unit is None:
+            raise ValidationError({"org_unit": _("No organisation unit with code %(code)s.") % {"code": org_unit_code}})
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("A user with that username already exists.")})
+    user = User(username=username, email=email, first_name=full_name[:150])
+    user.is_staff = role == ADMIN
+    user.is_superuser = role == ADMIN
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    Profile.objects.create(user=user, org_unit=unit, phone=phone, language=language, manager_tier=manager_tier)
+    audit.record(actor=actor, action="create", instance=user, changes={"role": [None, role]})
+    return user
+
+
+def token_issue(*, username: str, password: str, client: str | None, name: str = "") -> tuple[ApiToken, str]:
+    """Check the password and return a new token and its clear text. Repeated failures are throttled."""
+    key = f"login-failures:{username.lower()}:{client or '-'}"
+    failures = cache.get(key, 0)
+    if failures >= settings.GUANXI_LOGIN_MAX_FAILURES:
+        raise TooManyAttempts(settings.GUANXI_LOGIN_WINDOW_SECONDS)
+    user = authenticate(username=username, password=password)
+    if user is None:
+        if not cache.add(key, 1, settings.GUANXI_LOGIN_WINDOW_SECONDS):
+            cache.incr(key)
+        raise BadCredentials
+    cache.delete(key)
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(clear), prefix=clear[:8])
+        audit.record(actor=user, action="token_issue", instance=token, object_repr=f"{token.prefix}…")
+    return token, clear
+
+
+def token_authenticate(clear: str) -> ApiToken | None:
+    """The live token for `clear`, with its user; records when it was last used (at most once a minute)."""
+    token = (
+        ApiToken.objects.select_related("user", "user__profile")
+        .filter(key_hash=_hash(clear), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, actor, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, action="token_revoke", instance=token, object_repr=f"{token.prefix}…")
+
+
+def _hash(clear: str) -> str:
+    return hashlib.sha256(clear.encode()).hexdigest()

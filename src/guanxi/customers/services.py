@@ -1,0 +1,335 @@
+"""Every write of customers and contacts: validated, scoped, versioned and audited, each in one transaction."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core import audit
+from guanxi.core.errors import StaleVersion
+from guanxi.core.models import OrgUnit
+from guanxi.core.permissions import require
+from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
+from guanxi.core.scope import record_scope
+from guanxi.core.selectors import org_unit_of, users_in_scope
+from guanxi.customers import selectors
+from guanxi.customers.models import Category, Contact, Customer, CustomerSequence, Region, Tag
+from guanxi.customers.validators import normalize_credit_code, normalize_mobile
+
+CUSTOMER_FIELDS = {
+    "name",
+    "kind",
+    "category_id",
+    "region_id",
+    "area",
+    "address",
+    "credit_code",
+    "id_number",
+    "parent_id",
+    "stage",
+    "grade",
+    "vip",
+    "sensitive",
+    "owner_id",
+}
+CONTACT_FIELDS = {
+    "name",
+    "role",
+    "title",
+    "mobile",
+    "landline",
+    "email",
+    "wechat",
+    "birthday",
+    "preferred_channel",
+    "opt_out_phone",
+    "opt_out_sms",
+    "opt_out_email",
+    "opt_out_wechat",
+    "primary",
+}
+# Model field → the name clients send, so every error names the field the client knows.
+API_NAMES = {"category": "category_id", "region": "region_id", "parent": "parent_id", "owner": "owner_id"}
+
+
+def customer_create(*, actor, data: dict) -> Customer:
+    """A new customer. Only name and kind are required; the owner defaults to an account-manager creator."""
+    require(actor, "customers.add_customer")
+    data = _customer_input(data)
+    tags = data.pop("tags", None)
+    if data.get("owner_id") is None and ACCOUNT_MANAGER in user_roles(actor):
+        data["owner_id"] = actor.pk
+    with transaction.atomic():
+        customer = Customer(**{key: value for key, value in data.items() if key in CUSTOMER_FIELDS})
+        _check_references(actor, customer, data)
+        customer.org_unit = _owning_unit(actor, customer.owner_id)
+        customer.created_by = actor
+        customer.number = "PENDING"  # replaced below; full_clean needs a value
+        _full_clean(customer)
+        customer.number = next_customer_number(customer.org_unit)
+        _save_unique(customer)
+        if tags is not None:
+            customer.tags.set(_tags(tags))
+        audit.record(actor=actor, action="create", instance=customer, changes=_created(customer, tags))
+    return customer
+
+
+def customer_update(*, actor, customer_id: int, version: int, data: dict) -> Customer:
+    """Apply `data` if the customer is still at `version`; otherwise StaleVersion and nothing changes."""
+    require(actor, "customers.change_customer")
+    data = _customer_input(data)
+    tags = data.pop("tags", None)
+    with transaction.atomic():
+        customer = selectors.customer_get(user=actor, customer_id=customer_id)
+        if customer.version != version:
+            raise StaleVersion(customer.version)
+        before = audit.snapshot(customer)
+        tags_before = sorted(tag.name for tag in customer.tags.all())
+        fields = [key for key in data if key in CUSTOMER_FIELDS]
+        for key in fields:
+            setattr(customer, key, data[key])
+        _check_references(actor, customer, data)
+        if "owner_id" in fields:
+            customer.org_unit = _owning_unit(actor, customer.owner_id)
+        _full_clean(customer)
+        changes = audit.diff(before, audit.snapshot(customer))
+        if tags is not None and sorted(set(tags)) != tags_before:
+            changes["tags"] = [tags_before, sorted(set(tags))]
+        if not changes:
+            return customer
+        _save_versioned(customer, version, [f for f in changes if f != "tags"])
+        if "tags" in changes:
+            customer.tags.set(_tags(tags))
+        audit.record(actor=actor, action="update", instance=customer, changes=changes)
+    return customer
+
+
+def customer_archive(*, actor, customer_id: int, version: int | None = None) -> Customer:
+    """Soft delete (归档): the customer leaves the lists but keeps its history and can be restored."""
+    return _set_archived(actor, customer_id, version, archive=True)
+
+
+def customer_restore(*, actor, customer_id: int, version: int | None = None) -> Customer:
+    return _set_archived(actor, customer_id, version, archive=False)
+
+
+def customer_transfer(*, actor, from_user_id: int, to_user_id: int, customer_ids: list[int] | None = None) -> int:
+    """Hand a manager's customers (all, or the listed ones) to another manager (A5). Returns how many moved."""
+    require(actor, "customers.transfer_customer")
+    target = users_in_scope(user=actor).filter(pk=to_user_id).first()
+    if target is None:
+        raise ValidationError({"to_user_id": _("No such user in your scope.")})
+    if not get_user_model().objects.filter(pk=from_user_id).exists():
+        raise ValidationError({"from_user_id": _("No such user.")})
+    if from_user_id == to_user_id:
+        raise ValidationError({"to_user_id": _("The new owner must differ from the current owner.")})
+    new_unit = org_unit_of(target)
+    with transaction.atomic():
+        customers = selectors.customer_queryset(user=actor).filter(owner_id=from_user_id)
+        if customer_ids is not None:
+            customers = customers.filter(pk__in=customer_ids)
+        moving = list(customers.select_for_update().only("id", "number", "name", "owner_id", "org_unit_id"))
+        if customer_ids is not None and len(moving) != len(set(customer_ids)):
+            raise ValidationError(
+                {"customer_ids": _("Some customers are not owned by that user or not visible to you.")}
+            )
+        Customer.objects.filter(pk__in=[c.pk for c in moving]).update(
+            owner_id=to_user_id, org_unit=new_unit, version=F("version") + 1, updated_at=timezone.now()
+        )
+        new_unit_id = new_unit.pk if new_unit else None
+        audit.record_many(
+            actor=actor,
+            action="transfer",
+            entries=[
+                (c, {"owner": [from_user_id, to_user_id], "org_unit": [c.org_unit_id, new_unit_id]}) for c in moving
+            ],
+        )
+    return len(moving)
+
+
+def next_customer_number(unit: OrgUnit | None) -> str:
+    """C + branch code + a gap-free sequence per branch. Call inside the transaction that saves the customer."""
+    branch = unit.branch() if unit else None
+    code = branch.code if branch else (unit.code if unit else "00")
+    CustomerSequence.objects.bulk_create([CustomerSequence(branch_code=code)], ignore_conflicts=True)
+    sequence = CustomerSequence.objects.select_for_update().get(branch_code=code)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"C{code}{sequence.last:07d}"
+
+
+def contact_create(*, actor, customer_id: int, data: dict) -> Contact:
+    require(actor, "customers.add_contact")
+    data = _contact_input(data)
+    with transaction.atomic():
+        customer = selectors.customer_get(user=actor, customer_id=customer_id)
+        contact = Contact(customer=customer, **{k: v for k, v in data.items() if k in CONTACT_FIELDS})
+        if not customer.contacts.exists():
+            contact.primary = True  # the first contact is the primary one until someone says otherwise
+        _full_clean(contact, exclude=["customer", "primary"])
+        if contact.primary:
+            Contact.objects.filter(customer=customer, primary=True).update(primary=False)
+        contact.save()
+        audit.record(actor=actor, action="create", instance=contact, changes=_created(contact))
+    return contact
+
+
+def contact_update(*, actor, contact_id: int, version: int, data: dict) -> Contact:
+    require(actor, "customers.change_contact")
+    data = _contact_input(data)
+    with transaction.atomic():
+        contact = selectors.contact_get(user=actor, contact_id=contact_id)
+        if contact.version != version:
+            raise StaleVersion(contact.version)
+        before = audit.snapshot(contact)
+        for key in (k for k in data if k in CONTACT_FIELDS):
+            setattr(contact, key, data[key])
+        _full_clean(contact, exclude=["customer", "primary"])
+        changes = audit.diff(before, audit.snapshot(contact))
+        if not changes:
+            return contact
+        if changes.get("primary") == [False, True]:
+            Contact.objects.filter(customer_id=contact.customer_id, primary=True).update(primary=False)
+        _save_versioned(contact, version, list(changes))
+        audit.record(actor=actor, action="update", instance=contact, changes=changes)
+    return contact
+
+
+def contact_delete(*, actor, contact_id: int) -> None:
+    require(actor, "customers.delete_contact")
+    with transaction.atomic():
+        contact = selectors.contact_get(user=actor, contact_id=contact_id)
+        audit.record(actor=actor, action="delete", instance=contact, changes=_created(contact))
+        contact.delete()
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _customer_input(data: dict) -> dict:
+    data = dict(data)
+    for key in ("credit_code", "id_number"):
+        if key in data:
+            data[key] = normalize_credit_code(data[key]) or None
+    for key in ("name", "address"):
+        if isinstance(data.get(key), str):
+            data[key] = data[key].strip()
+    for key in ("area",):
+        if key in data and data[key] is None:
+            data[key] = ""
+    return data
+
+
+def _contact_input(data: dict) -> dict:
+    data = dict(data)
+    if data.get("mobile"):
+        data["mobile"] = normalize_mobile(data["mobile"])
+    for key in ("name", "title", "landline", "email", "wechat", "mobile", "role", "preferred_channel"):
+        if key in data:
+            data[key] = (data[key] or "").strip()
+    return data
+
+
+def _check_references(actor, customer: Customer, data: dict) -> None:
+    """Referenced rows must exist and, for customers and owners, be within the actor's scope."""
+    errors = {}
+    if customer.category_id and not Category.objects.filter(pk=customer.category_id).exists():
+        errors["category_id"] = _("No such category.")
+    if customer.region_id and not Region.objects.filter(pk=customer.region_id).exists():
+        errors["region_id"] = _("No such region.")
+    parent_set = "parent_id" in data and customer.parent_id is not None
+    if parent_set and not selectors.customer_queryset(user=actor).filter(pk=customer.parent_id).exists():
+        errors["parent_id"] = _("No such customer.")
+    owner_set = "owner_id" in data and customer.owner_id is not None
+    if owner_set and not users_in_scope(user=actor).filter(pk=customer.owner_id).exists():
+        errors["owner_id"] = _("No such user in your scope.")
+    if errors:
+        raise ValidationError(errors)
+    if customer.sensitive and not record_scope(actor).sees_sensitive:
+        raise PermissionDenied(_("Only users allowed to handle sensitive customers can mark a customer sensitive."))
+
+
+def _owning_unit(actor, owner_id: int | None) -> OrgUnit | None:
+    """A customer belongs to its owner's unit; without an owner, to the unit of whoever assigns it."""
+    if owner_id:
+        owner = get_user_model().objects.select_related("profile__org_unit").filter(pk=owner_id).first()
+        unit = org_unit_of(owner) if owner else None
+        if unit:
+            return unit
+    return org_unit_of(actor)
+
+
+def _full_clean(instance, exclude: list[str] | None = None) -> None:
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise ValidationError({API_NAMES.get(k, k): v for k, v in exc.message_dict.items()}) from exc
+
+
+def _save_unique(customer: Customer) -> None:
+    """Insert, turning a lost race on a unique identifier into the same error full_clean gives."""
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        field = "credit_code" if "credit_code" in str(exc) else "id_number" if "id_number" in str(exc) else "number"
+        raise ValidationError({field: _("Another customer already has this value.")}) from exc
+
+
+def _save_versioned(instance, version: int, fields: list[str]) -> None:
+    """UPDATE … WHERE version = read version: of two concurrent writers exactly one wins, the other gets 409."""
+    model = type(instance)
+    values = {
+        model._meta.get_field(name).attname: getattr(instance, model._meta.get_field(name).attname) for name in fields
+    }
+    try:
+        with transaction.atomic():
+            updated = model.objects.filter(pk=instance.pk, version=version).update(
+                **values, version=version + 1, updated_at=timezone.now()
+            )
+    except IntegrityError as exc:
+        raise ValidationError({fields[0]: _("Another record already has this value.")}) from exc
+    if updated != 1:
+        raise StaleVersion
+    instance.version = version + 1
+
+
+def _set_archived(actor, customer_id: int, version: int | None, *, archive: bool) -> Customer:
+    require(actor, "customers.delete_customer")
+    with transaction.atomic():
+        customer = selectors.customer_get(user=actor, customer_id=customer_id)
+        read_version = customer.version if version is None else version
+        if customer.version != read_version:
+            raise StaleVersion(customer.version)
+        if customer.archived == archive:
+            return customer
+        before = customer.archived_at
+        customer.archived_at = timezone.now() if archive else None
+        _save_versioned(customer, read_version, ["archived_at"])
+        audit.record(
+            actor=actor,
+            action="archive" if archive else "restore",
+            instance=customer,
+            changes={"archived_at": [audit.to_json(before), audit.to_json(customer.archived_at)]},
+        )
+    return customer
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    names = sorted({name.strip() for name in names if name and name.strip()})
+    for name in names:
+        if len(name) > 50:
+            raise ValidationError({"tags": _("A tag has at most 50 characters.")})
+    Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+    return list(Tag.objects.filter(name__in=names))
+
+
+def _created(instance, tags: list[str] | None = None) -> dict:
+    changes = {
+        name: [None, value] for name, value in audit.snapshot(instance).items() if value not in (None, "", False)
+    }
+    if tags:
+        changes["tags"] = [None, sorted(set(tags))]
+    return changes
