@@ -1,13 +1,21 @@
 """The one NinjaAPI: every app's router under /api/v1/."""
 
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 
 from guanxi.core.api import router as core_router
 from guanxi.core.api_errors import install_error_handlers
 from guanxi.core.auth import api_auth
 from guanxi.customers.api import router as customers_router
 
+
+
+class UnicodeJSONRenderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # Chinese text as UTF-8, not \u escapes: readable and smaller
+
+
 api = NinjaAPI(
+    renderer=UnicodeJSONRenderer(),
     title="Guanxi API",
     version="1",
     description="Guanxi CRM. Authenticate with POST /auth/token and send `Authorization: Bearer <token>`.",

@@ -3,6 +3,8 @@
 {"detail": "…", "errors": [{"field": "credit_code", "message": "…"}]}
 """
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -42,7 +44,8 @@ def _schema_message(error: dict) -> str:
     if kind in messages:
         return str(messages[kind])
     if kind in ("enum", "literal_error"):
-        return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}
     if kind == "string_too_long":
         return _("Enter at most %(max)s characters.") % {"max": ctx.get("max_length", "")}
     if kind == "string_too_short":
