@@ -9,7 +9,6 @@ from guanxi.core.auth import api_auth
 from guanxi.customers.api import router as customers_router
 
 
-
 class UnicodeJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # Chinese text as UTF-8, not \u escapes: readable and smaller
 

@@ -6,7 +6,7 @@ from pydantic import Field
 from guanxi.core import selectors, services
 from guanxi.core.pagination import keyset_page
 from guanxi.core.roles import user_roles
-from guanxi.core.schemas import AuditPage, ErrorOut, MeOut, TokenIn, TokenOut
+from guanxi.core.schemas import AuditPage, ErrorOut, MeOut, MePatch, TokenIn, TokenOut
 
 router = Router(tags=["core"])
 
@@ -37,7 +37,18 @@ def revoke_token(request: HttpRequest):
 
 @router.get("/me", response={200: MeOut, 401: ErrorOut})
 def me(request: HttpRequest):
-    user = request.user
+    return _me(request.user)
+
+
+@router.patch("/me", response={200: MeOut, 401: ErrorOut, 422: ErrorOut})
+def update_me(request: HttpRequest, payload: MePatch):
+    """Change your own preferences (language: "zh-hans", "en", or "" to follow the browser)."""
+    services.profile_update(actor=request.user, **payload.model_dump(exclude_unset=True))
+    request.user.refresh_from_db()
+    return _me(request.user)
+
+
+def _me(user):
     unit = selectors.org_unit_of(user)
     profile = getattr(user, "profile", None)
     return {

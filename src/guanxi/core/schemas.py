@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -46,6 +47,11 @@ class MeOut(Schema):
     org_unit: OrgUnitOut | None
     language: str
     permissions: list[str]
+
+
+class MePatch(Schema):
+    language: Literal["zh-hans", "en", ""] | None = None
+    phone: str | None = Field(None, max_length=32)
 
 
 class AuditOut(Schema):

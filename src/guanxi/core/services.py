@@ -66,6 +66,23 @@ def user_create(
     return user
 
 
+@transaction.atomic
+def profile_update(*, actor, language: str | None = None, phone: str | None = None) -> Profile:
+    """A user's own preferences: UI/API language (zh-hans, en, or "" for the browser's) and phone."""
+    profile, _created = Profile.objects.get_or_create(user=actor)
+    before = audit.snapshot(profile)
+    if language is not None:
+        profile.language = language
+    if phone is not None:
+        profile.phone = phone.strip()
+    profile.full_clean(exclude=["user", "org_unit"])
+    changes = audit.diff(before, audit.snapshot(profile))
+    if changes:
+        profile.save()
+        audit.record(actor=actor, action="update", instance=profile, changes=changes)
+    return profile
+
+
 def token_issue(*, username: str, password: str, client: str | None, name: str = "") -> tuple[ApiToken, str]:
     """Check the password and return a new token and its clear text. Repeated failures are throttled."""
     key = f"login-failures:{username.lower()}:{client or '-'}"
