@@ -1,11 +1,19 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import TemplateView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from guanxi.api import api
+from guanxi.core import views as core_views
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="core/home.html"), name="home"),
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("language/", core_views.language, name="language"),
+    path("search/", core_views.search_page, name="search"),
+    path("", include("guanxi.customers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -31,3 +31,20 @@ def phone_for(user, value: str) -> str:
 
 def id_number_for(user, value: str) -> str:
     return value if sees_sensitive_fields(user) else mask_id_number(value)
+
+
+PHONE_FIELDS = {"mobile", "landline", "phone"}
+ID_FIELDS = {"id_number"}
+
+
+def changes_for(user, changes: dict) -> dict:
+    """Audit changes ({field: [before, after]}) with phones and ID numbers masked for users who see them masked."""
+    if sees_sensitive_fields(user):
+        return changes
+    masked = {}
+    for field, values in changes.items():
+        if field in PHONE_FIELDS or field in ID_FIELDS:
+            mask = mask_phone if field in PHONE_FIELDS else mask_id_number
+            values = [mask(v) if isinstance(v, str) else v for v in values] if isinstance(values, list) else values
+        masked[field] = values
+    return masked

@@ -109,3 +109,37 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class Preference(models.Model):
+    """A per-user UI preference (e.g. the panels of the 360 view and their order), as JSON under a key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences")
+    key = models.CharField(max_length=64)
+    value = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_preference_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.key}"
+
+
+class SavedFilter(models.Model):
+    """A named filter of a list page (its query string), saved by a user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    page = models.CharField(max_length=64)  # e.g. "customers"
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(max_length=2000)
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "page", "name"], name="unique_saved_filter_name")]
+
+    def __str__(self) -> str:
+        return self.name

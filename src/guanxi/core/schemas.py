@@ -4,6 +4,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
+from guanxi.core.masking import changes_for
+
 
 class ErrorItem(Schema):
     field: str
@@ -69,6 +71,10 @@ class AuditOut(Schema):
     @staticmethod
     def resolve_actor(obj) -> str | None:
         return obj.actor.username if obj.actor else None
+
+    @staticmethod
+    def resolve_changes(obj, context) -> dict:
+        return changes_for(context["request"].user, obj.changes)
 
 
 class AuditPage(Schema):

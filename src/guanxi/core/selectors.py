@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from guanxi.core import audit_access
-from guanxi.core.models import AuditLog, OrgUnit
+from guanxi.core.models import AuditLog, OrgUnit, Preference, SavedFilter
 from guanxi.core.scope import ScopeLevel, record_scope
 
 
@@ -36,3 +36,12 @@ def users_in_scope(*, user) -> QuerySet:
 def org_unit_of(user) -> OrgUnit | None:
     profile = getattr(user, "profile", None)
     return profile.org_unit if profile else None
+
+
+def preference_get(*, user, key: str, default=None):
+    value = Preference.objects.filter(user=user, key=key).values_list("value", flat=True).first()
+    return default if value is None else value
+
+
+def saved_filters(*, user, page: str):
+    return SavedFilter.objects.filter(user=user, page=page)

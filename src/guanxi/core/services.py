@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core import audit
-from guanxi.core.models import ApiToken, OrgUnit, Profile
+from guanxi.core.models import ApiToken, OrgUnit, Preference, Profile, SavedFilter
 from guanxi.core.roles import ADMIN, ROLE_SCOPES
 
 TOKEN_PREFIX = "gx_"
@@ -128,3 +128,22 @@ def token_revoke(*, actor, token: ApiToken) -> None:
 
 def _hash(clear: str) -> str:
     return hashlib.sha256(clear.encode()).hexdigest()
+
+
+def preference_set(*, actor, key: str, value) -> None:
+    """Remember a UI choice of the user (not audited: it changes nobody's data but their own view)."""
+    Preference.objects.update_or_create(user=actor, key=key, defaults={"value": value})
+
+
+def saved_filter_save(*, actor, page: str, name: str, query: str):
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the filter a name.")})
+    saved, _created = SavedFilter.objects.update_or_create(
+        user=actor, page=page, name=name[:100], defaults={"query": query[:2000]}
+    )
+    return saved
+
+
+def saved_filter_delete(*, actor, filter_id: int) -> None:
+    SavedFilter.objects.filter(user=actor, pk=filter_id).delete()

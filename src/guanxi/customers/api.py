@@ -3,7 +3,7 @@ from ninja import Query, Router
 from pydantic import Field
 
 from guanxi.core.schemas import ConflictOut, ErrorOut
-from guanxi.customers import selectors, services
+from guanxi.customers import panels, selectors, services
 from guanxi.customers.filters import CustomerFilters, CustomerOrdering
 from guanxi.customers.schemas import (
     CategoryOut,
@@ -15,6 +15,7 @@ from guanxi.customers.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerPatch,
+    OverviewOut,
     RegionOut,
     TransferIn,
     TransferOut,
@@ -62,6 +63,14 @@ def transfer_customers(request: HttpRequest, payload: TransferIn):
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **READ})
 def get_customer(request: HttpRequest, customer_id: int):
     return selectors.customer_get(user=request.user, customer_id=customer_id)
+
+
+@router.get("/customers/{customer_id}/overview", response={200: OverviewOut, **READ})
+def customer_overview(request: HttpRequest, customer_id: int):
+    """The 360 view in one call: the customer and one key per panel the user has chosen (or all with ?panels=all)."""
+    customer = selectors.customer_get(user=request.user, customer_id=customer_id)
+    chosen = panels.all_panels() if request.GET.get("panels") == "all" else panels.chosen_panels(request.user)
+    return {"customer": customer, "panels": panels.panel_data(user=request.user, customer=customer, panels=chosen)}
 
 
 @router.patch("/customers/{customer_id}", response={200: CustomerOut, **WRITE})

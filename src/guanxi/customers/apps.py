@@ -9,7 +9,7 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from guanxi.core.audit_access import register
-        from guanxi.customers import selectors
+        from guanxi.customers import overview, search, selectors  # noqa: F401  (overview/search register themselves)
 
         register("customers.customer", selectors.customer_visible)
         register("customers.contact", selectors.contact_visible)

@@ -1,6 +1,7 @@
 """API shapes for customers and contacts. Validation rules live in the models and services, not here."""
 
 from datetime import date, datetime
+from typing import Any
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -106,6 +107,11 @@ class CustomerOut(Schema):
 class CustomerPage(Schema):
     items: list[CustomerOut]
     next: str | None
+
+
+class OverviewOut(Schema):
+    customer: CustomerOut
+    panels: dict[str, Any] = Field(..., description="One key per panel: profile, contacts, hierarchy, history …")
 
 
 class TransferIn(Schema):

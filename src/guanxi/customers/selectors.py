@@ -1,6 +1,6 @@
 """Every read of customers and contacts, already narrowed to what the user may see."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from guanxi.core.pagination import Page, keyset_page
@@ -79,3 +79,16 @@ def region_list(*, parent: int | None = None, level: str | None = None) -> Query
     if level:
         regions = regions.filter(level=level)
     return regions
+
+
+def contact_list(*, user, q: str = "", cursor: str | None = None, limit: int = 50) -> Page:
+    """Contacts the user may see, by name; `q` matches a name substring or a mobile (full or last digits)."""
+    contacts = contact_queryset(user=user).select_related("customer")
+    term = q.strip()
+    if term:
+        digits = term.replace("-", "").replace(" ", "")
+        condition = Q(name__icontains=term)
+        if digits.isdigit() and len(digits) >= 4:
+            condition |= Q(mobile__endswith=digits)
+        contacts = contacts.filter(condition)
+    return keyset_page(contacts, ordering="name", cursor=cursor, limit=limit)

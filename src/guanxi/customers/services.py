@@ -216,7 +216,7 @@ def _customer_input(data: dict) -> dict:
     for key in ("name", "address"):
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
-    for key in ("area",):
+    for key in ("area", "address"):  # text columns: null from the client means empty, not NULL
         if key in data and data[key] is None:
             data[key] = ""
     return data
@@ -224,6 +224,8 @@ def _customer_input(data: dict) -> dict:
 
 def _contact_input(data: dict) -> dict:
     data = dict(data)
+    if "primary" in data and data["primary"] is None:  # full_clean skips `primary`: check it here
+        raise ValidationError({"primary": _("This field cannot be null.")})
     if data.get("mobile"):
         data["mobile"] = normalize_mobile(data["mobile"])
     for key in ("name", "title", "landline", "email", "wechat", "mobile", "role", "preferred_channel"):
@@ -333,3 +335,18 @@ def _created(instance, tags: list[str] | None = None) -> dict:
     if tags:
         changes["tags"] = [None, sorted(set(tags))]
     return changes
+
+
+def customers_tag(*, actor, customer_ids: list[int], tag: str) -> int:
+    """Add one tag to several customers (bulk action of the list). Returns how many got it."""
+    require(actor, "customers.change_customer")
+    with transaction.atomic():
+        (tag_obj,) = _tags([tag]) or [None]
+        if tag_obj is None:
+            raise ValidationError({"tag": _("This field cannot be blank.")})
+        customers = list(selectors.customer_queryset(user=actor).filter(pk__in=customer_ids).exclude(tags=tag_obj))
+        Customer.tags.through.objects.bulk_create(
+            [Customer.tags.through(customer_id=c.pk, tag_id=tag_obj.pk) for c in customers], ignore_conflicts=True
+        )
+        audit.record_many(actor=actor, action="tag", entries=[(c, {"tags": [None, tag_obj.name]}) for c in customers])
+    return len(customers)

@@ -1,0 +1,91 @@
+"""The built-in panels of the 360 view: profile, contacts, hierarchy, history."""
+
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.masking import changes_for, id_number_for, phone_for
+from guanxi.core.models import AuditLog
+from guanxi.customers.models import Customer
+from guanxi.customers.panels import Panel, register
+
+HISTORY_LIMIT = 20
+MEMBERS_LIMIT = 50
+
+
+def profile(*, user, customer: Customer) -> dict:
+    return {
+        "number": customer.number,
+        "name": customer.name,
+        "kind": customer.get_kind_display(),
+        "category": customer.category.name if customer.category_id else None,
+        "region": customer.region.name if customer.region_id else None,
+        "area": customer.get_area_display() if customer.area else None,
+        "address": customer.address,
+        "credit_code": customer.credit_code,
+        "id_number": id_number_for(user, customer.id_number) if customer.id_number else None,
+        "stage": customer.get_stage_display(),
+        "grade": customer.get_grade_display(),
+        "vip": customer.vip,
+        "sensitive": customer.sensitive,
+        "tags": [tag.name for tag in customer.tags.all()],
+        "owner": (customer.owner.get_full_name() or customer.owner.username) if customer.owner_id else None,
+        "team": customer.org_unit.name if customer.org_unit_id else None,
+        "created_at": customer.created_at.isoformat(),
+        "updated_at": customer.updated_at.isoformat(),
+    }
+
+
+def contacts(*, user, customer: Customer) -> list[dict]:
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "role": c.get_role_display() if c.role else "",
+            "title": c.title,
+            "mobile": phone_for(user, c.mobile),
+            "landline": phone_for(user, c.landline),
+            "email": c.email,
+            "wechat": c.wechat,
+            "preferred_channel": c.get_preferred_channel_display() if c.preferred_channel else "",
+            "opt_outs": [ch for ch in ("phone", "sms", "email", "wechat") if getattr(c, f"opt_out_{ch}")],
+            "primary": c.primary,
+            "version": c.version,
+        }
+        for c in customer.contacts.order_by("-primary", "name", "id")
+    ]
+
+
+def hierarchy(*, user, customer: Customer) -> dict:
+    """Parent and members, each only if the user may see it (a group can span scopes)."""
+    from guanxi.customers.selectors import customer_queryset
+
+    visible = customer_queryset(user=user)
+    parent = (
+        visible.filter(pk=customer.parent_id).values("id", "number", "name").first() if customer.parent_id else None
+    )
+    members = list(
+        visible.filter(parent_id=customer.pk).order_by("name", "id").values("id", "number", "name")[:MEMBERS_LIMIT]
+    )
+    return {"parent": parent, "members": members}
+
+
+def history(*, user, customer: Customer) -> list[dict]:
+    entries = (
+        AuditLog.objects.filter(object_type="customers.customer", object_id=str(customer.pk))
+        .select_related("actor")
+        .order_by("-id")[:HISTORY_LIMIT]
+    )
+    return [
+        {
+            "at": e.at.isoformat(),
+            "actor": (e.actor.get_full_name() or e.actor.username) if e.actor else None,
+            "action": e.action,
+            "changes": changes_for(user, e.changes),
+        }
+        for e in entries
+    ]
+
+
+register(Panel("profile", _("Profile"), profile, "customers/panels/profile.html", order=10))
+register(Panel("contacts", _("Contacts"), contacts, "customers/panels/contacts.html", order=20))
+register(Panel("hierarchy", _("Group hierarchy"), hierarchy, "customers/panels/hierarchy.html", order=30))
+register(Panel("history", _("History"), history, "customers/panels/history.html", order=90))
