@@ -25,6 +25,7 @@ from guanxi.core.roles import (
 )
 from guanxi.core.services import user_create
 from guanxi.customers.models import Category, Contact, Customer, CustomerSequence, Region, Tag
+from guanxi.customers.normalize import name_key
 
 COMPANY = ("GX", "示范市供电公司")
 BRANCHES = [("B01", "城东供电分公司"), ("B02", "城西供电分公司"), ("B03", "郊区供电所")]
@@ -170,6 +171,7 @@ def _bulk_customers(count: int, managers: list, *, seed: int, audit_actor) -> No
                 org_unit=units[owner.pk],
                 created_by=audit_actor,
                 number=f"C{code}{counters[code]:07d}",
+                name_key=name_key(row["name"]),
             )
         )
     for code, last in counters.items():

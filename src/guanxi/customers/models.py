@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import OrgUnit
 from guanxi.core.tree import TreeNode
+from guanxi.customers.normalize import name_key
 from guanxi.customers.validators import (
     validate_credit_code,
     validate_id_number,
@@ -153,6 +154,12 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    # Duplicate detection: the normalised name (normalize.name_key), kept in step by save().
+    name_key = models.CharField(max_length=200, editable=False, default="", db_index=True)
+    # A merged customer stays as a tombstone pointing at the survivor, so old links and numbers still resolve.
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -179,6 +186,10 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = name_key(self.name)
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.parent_id and self.pk and self._has_ancestor(self.pk):

@@ -16,6 +16,7 @@ from guanxi.core.scope import record_scope
 from guanxi.core.selectors import org_unit_of, users_in_scope
 from guanxi.customers import selectors
 from guanxi.customers.models import Category, Contact, Customer, CustomerSequence, Region, Tag
+from guanxi.customers.normalize import name_key
 from guanxi.customers.validators import normalize_credit_code, normalize_mobile
 
 CUSTOMER_FIELDS = {
@@ -99,7 +100,11 @@ def customer_update(*, actor, customer_id: int, version: int, data: dict) -> Cus
             changes["tags"] = [tags_before, sorted(set(tags))]
         if not changes:
             return customer
-        _save_versioned(customer, version, [f for f in changes if f != "tags"])
+        fields = [f for f in changes if f != "tags"]
+        if "name" in changes:
+            customer.name_key = name_key(customer.name)
+            fields.append("name_key")
+        _save_versioned(customer, version, fields)
         if "tags" in changes:
             customer.tags.set(_tags(tags))
         audit.record(actor=actor, action="update", instance=customer, changes=changes)
