@@ -191,8 +191,14 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def customer_panels(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Save the user's panel choice and order (个性化数据显示)."""
-    known = {panel.key for panel in panels.all_panels()}
-    keys = [key for key in request.POST.getlist("panels") if key in known]
+    known = [panel.key for panel in panels.all_panels()]
+    chosen = [key for key in request.POST.getlist("panels") if key in known]
+
+    def position(key: str) -> tuple[int, int]:
+        value = request.POST.get(f"order_{key}", "")
+        return (int(value) if value.isdigit() else 99, known.index(key))
+
+    keys = sorted(chosen, key=position)
     core_services.preference_set(actor=request.user, key=panels.PREFERENCE_KEY, value=keys)
     return redirect("customers:detail", customer_id)
 
