@@ -1,6 +1,7 @@
 """The built-in panels of the 360 view: profile, contacts, hierarchy, history."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.core.masking import changes_for, id_number_for, phone_for
 from guanxi.core.models import AuditLog
@@ -68,7 +69,20 @@ def hierarchy(*, user, customer: Customer) -> dict:
     return {"parent": parent, "members": members}
 
 
+ACTION_LABELS = {
+    "create": pgettext_lazy("audit action", "created"),
+    "update": pgettext_lazy("audit action", "changed"),
+    "archive": pgettext_lazy("audit action", "archived"),
+    "restore": pgettext_lazy("audit action", "restored"),
+    "transfer": pgettext_lazy("audit action", "transferred"),
+    "tag": pgettext_lazy("audit action", "tagged"),
+    "merge": pgettext_lazy("audit action", "merged"),
+    "delete": pgettext_lazy("audit action", "deleted"),
+}
+
+
 def history(*, user, customer: Customer) -> list[dict]:
+    """Latest changes, newest first; a creation is shown as one line, changes field by field with labels."""
     entries = (
         AuditLog.objects.filter(object_type="customers.customer", object_id=str(customer.pk))
         .select_related("actor")
@@ -79,10 +93,25 @@ def history(*, user, customer: Customer) -> list[dict]:
             "at": e.at.isoformat(),
             "actor": (e.actor.get_full_name() or e.actor.username) if e.actor else None,
             "action": e.action,
+            "action_label": str(ACTION_LABELS.get(e.action, e.action)),
             "changes": changes_for(user, e.changes),
+            "fields": []
+            if e.action == "create"
+            else [
+                {"field": name, "label": _field_label(name), "before": values[0], "after": values[1]}
+                for name, values in changes_for(user, e.changes).items()
+                if isinstance(values, list) and len(values) == 2
+            ],
         }
         for e in entries
     ]
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Customer._meta.get_field(name).verbose_name)
+    except Exception:  # a field of another app's change, or one since removed
+        return name
 
 
 register(Panel("profile", _("Profile"), profile, "customers/panels/profile.html", order=10))

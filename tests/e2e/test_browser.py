@@ -1,0 +1,78 @@
+"""An account manager's day in the browser: log in, search in Chinese, open the 360 view, edit, see history."""
+
+import pytest
+
+from tests.conftest import PASSWORD, build_org, build_users, make_contact, make_customer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def people(transactional_db):
+    build_org()
+    users = build_users()
+    steel = make_customer(users["am1"], name="齐齐哈尔钢铁有限公司", grade="potential", tags=["高耗能"])
+    make_contact(users["am1"], steel, name="王建国", mobile="13812345678", role="decision_maker")
+    make_customer(users["am1"], name="龙沙区第一中学")
+    make_customer(users["am2"], name="建华钢铁厂")  # another team's customer: never visible to am1
+    return users
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/customers/")
+
+
+def test_it_finds_a_customer_by_a_chinese_substring_and_edits_it(page, people, shot):
+    log_in(page, "am1")
+    shot(page, "customers")
+    page.fill("header input[name=q]", "钢铁")
+    page.press("header input[name=q]", "Enter")
+    page.wait_for_url("**/search/?q=*")
+    results = page.locator("[data-kind=customers]")
+    assert "齐齐哈尔钢铁有限公司" in results.inner_text()
+    assert "建华钢铁厂" not in page.content()
+    shot(page, "search")
+
+    results.get_by_text("齐齐哈尔钢铁有限公司").click()
+    page.wait_for_selector("[data-panel=profile]")
+    assert "王建国" in page.locator("[data-panel=contacts]").inner_text()
+    assert "138****5678" in page.locator("[data-panel=contacts]").inner_text()
+    shot(page, "customer-360")
+
+    page.get_by_role("link", name="编辑").first.click()
+    page.select_option("select[name=grade]", "key")
+    page.click("button[type=submit].primary")
+    page.wait_for_selector("[data-panel=history]")
+    history = page.locator("[data-panel=history]").inner_text()
+    assert "客户等级" in history and "potential → key" in history
+
+
+def test_it_shows_field_errors_in_place(page, people, shot):
+    log_in(page, "am1")
+    page.goto("/customers/new/")
+    page.fill("input[name=name]", "校验测试公司")
+    page.fill("input[name=credit_code]", "91110105000000001X")
+    page.click("button[type=submit].primary")
+    error = page.locator("[data-field=credit_code]")
+    assert "统一社会信用代码无效" in error.inner_text()
+    shot(page, "customer-form-errors")
+
+
+def test_it_filters_the_list_without_reloading(page, people):
+    log_in(page, "am1")
+    page.fill("#filters input[name=q]", "中学")
+    page.wait_for_function("!document.querySelector('#customer-rows').innerText.includes('钢铁')")
+    assert "龙沙区第一中学" in page.locator("#customer-rows").inner_text()
+
+
+def test_it_switches_to_english(page, people):
+    log_in(page, "am1")
+    page.click(".user-menu summary")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("text=New customer")
+    assert "Customers" in page.locator("nav.sidebar").inner_text()
+    assert "客户管理" not in page.locator("nav.sidebar").inner_text()
