@@ -19,6 +19,7 @@ audit-log rows (the demo writes one per customer; nothing on the read paths meas
 """
 
 import argparse
+import contextlib
 import os
 import random
 import sys
@@ -327,6 +328,73 @@ def load_reference(seed: int) -> Reference:
     )
 
 
+class TablePlan:
+    """The columns of one loaded table: the generator's own, then any other column of the model (added since this
+    script was written) filled from a computed value, the field default or NULL, so new columns need no edit here."""
+
+    def __init__(self, model, known: list[str], computed: dict | None = None):
+        fields = {f.column: f for f in model._meta.concrete_fields}
+        unknown = [column for column in known if column not in fields]
+        if unknown:
+            raise RuntimeError(f"{model._meta.db_table} has no columns {unknown}: update bench/generate.py")
+        self.table = model._meta.db_table
+        self.fillers = []
+        extra = []
+        for column, field in fields.items():
+            if column in known:
+                continue
+            if computed and column in computed:
+                filler = computed[column]
+            elif field.has_default() and not callable(field.default):
+                filler = _constant(field.get_default())
+            elif field.null:
+                filler = _constant(None)
+            else:
+                raise RuntimeError(f"{self.table}.{column}: no value and no default; teach bench/generate.py")
+            extra.append(column)
+            self.fillers.append(filler)
+        self.columns = list(known) + extra
+
+    def complete(self, rows: list[tuple]) -> list[tuple]:
+        if not self.fillers:
+            return rows
+        fillers = self.fillers
+        return [row + tuple(fill(row) for fill in fillers) for row in rows]
+
+
+def _constant(value):
+    return lambda _row: value
+
+
+def _name_key_filler(name_index: int):
+    """Customer.name_key (duplicate detection) as Customer.save() computes it; cached, names repeat."""
+    from guanxi.customers.normalize import name_key
+
+    cache: dict[str, str] = {}
+
+    def fill(row: tuple) -> str:
+        name = row[name_index]
+        key = cache.get(name)
+        if key is None:
+            key = cache[name] = name_key(name)
+        return key
+
+    return fill
+
+
+def table_plans() -> tuple[TablePlan, TablePlan, TablePlan]:
+    from guanxi.customers.models import Contact, Customer
+
+    computed = {}
+    with contextlib.suppress(ImportError):
+        computed["name_key"] = _name_key_filler(RowMaker.CUSTOMER_COLUMNS.index("name"))
+    return (
+        TablePlan(Customer, RowMaker.CUSTOMER_COLUMNS, computed),
+        TablePlan(Contact, RowMaker.CONTACT_COLUMNS),
+        TablePlan(Customer.tags.through, RowMaker.TAG_COLUMNS),
+    )
+
+
 class PgLoader:
     """COPY into the three tables with their secondary indexes and foreign keys set aside, all in one transaction."""
 
@@ -433,6 +501,7 @@ def bulk_load(count: int, *, seed: int, sqlite: bool) -> dict:
     branches = {branch for *_ids, branch in ref.managers}
     counters = {branch: CustomerSequence.objects.get_or_create(branch_code=branch)[0].last for branch in branches}
     maker = RowMaker(ref, pools, seed=seed, sqlite=sqlite, counters=counters)
+    customer_plan, contact_plan, tag_plan = table_plans()
     print(f"  pools and reference data ready in {time.perf_counter() - started:.1f} s")
     totals = {"customers": 0, "contacts": 0, "tags": 0}
     with transaction.atomic():
@@ -451,9 +520,8 @@ def bulk_load(count: int, *, seed: int, sqlite: bool) -> dict:
                 customers.append(customer)
                 contacts.extend(its_contacts)
                 tags.extend(its_tags)
-            loader.copy("customers_customer", RowMaker.CUSTOMER_COLUMNS, customers)
-            loader.copy("customers_contact", RowMaker.CONTACT_COLUMNS, contacts)
-            loader.copy("customers_customer_tags", RowMaker.TAG_COLUMNS, tags)
+            for plan, rows in ((customer_plan, customers), (contact_plan, contacts), (tag_plan, tags)):
+                loader.copy(plan.table, plan.columns, plan.complete(rows))
             totals["customers"] += len(customers)
             totals["contacts"] += len(contacts)
             totals["tags"] += len(tags)
@@ -486,6 +554,7 @@ def bulk_load(count: int, *, seed: int, sqlite: bool) -> dict:
         with connection.cursor() as cur:
             for table in LOADED_TABLES:
                 cur.execute(f'VACUUM (ANALYZE) "{table}"')  # ANALYZE, and the visibility map for index-only scans
+            cur.execute("ANALYZE")  # the small tables too (regions, categories, users): the planner needs them
     totals["analyse_seconds"] = time.perf_counter() - analyse_started
     return totals
 
@@ -544,7 +613,32 @@ def main(argv: list[str] | None = None) -> int:
         f"indexes and constraints {totals['index_seconds']:.1f} s; analyse {totals['analyse_seconds']:.1f} s\n"
         f"  total {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s end to end"
     )
+    save_stats(url, count, totals, elapsed)
     return 0
+
+
+def save_stats(url: str, count: int, totals: dict, elapsed: float) -> None:
+    """Remember the figures in bench/data/generate-stats.json; bench/api_bench.py copies them into RESULTS.md."""
+    import json
+
+    path = BENCH_DIR / "data" / "generate-stats.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stats = json.loads(path.read_text()) if path.exists() else {}
+    rows = totals["customers"] + totals["contacts"] + totals["tags"]
+    stats[url] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(["python", *sys.argv]),
+        "customers": totals["customers"],
+        "contacts": totals["contacts"],
+        "tags": totals["tags"],
+        "load_seconds": round(totals["load_seconds"], 1),
+        "load_rows_per_second": round(rows / totals["load_seconds"]),
+        "index_seconds": round(totals["index_seconds"], 1),
+        "analyse_seconds": round(totals["analyse_seconds"], 1),
+        "total_seconds": round(elapsed, 1),
+        "total_rows_per_second": round(rows / elapsed),
+    }
+    path.write_text(json.dumps(stats, indent=2))
 
 
 if __name__ == "__main__":
