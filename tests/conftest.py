@@ -175,7 +175,7 @@ def id_number(serial: int | None = None, birth: str = "19800101", region: str = 
     """A valid 居民身份证号码 (GB 11643) with a real birth date and place."""
     serial = next(_serial) if serial is None else serial
     body = f"{region}{birth}{serial % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check character
 
 
 # --- customers ----------------------------------------------------------------------------------------------------
