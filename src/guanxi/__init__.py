@@ -1,3 +1,6 @@
 """Guanxi (关系): a CRM for utilities and key-account businesses."""
 
+from guanxi.celery import app as celery_app
+
 __version__ = "0.1.0"
+__all__ = ["celery_app"]

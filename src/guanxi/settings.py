@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "ninja",
     "guanxi.core",
     "guanxi.customers",
+    "guanxi.imports",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +98,37 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Celery. With REDIS_URL, Redis is the broker and workers may run anywhere. Without it, an embedded broker keeps one
+# machine self-sufficient: kombu's SQLAlchemy transport on a SQLite file beside the database (no server to run; the
+# transport takes SQLite's write lock per message, so web processes and the worker share it safely), and
+# `guanxi serve` starts a worker next to gunicorn. GUANXI_BROKER_URL overrides both.
+CELERY_BROKER_URL = (
+    os.environ.get("GUANXI_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{GUANXI_HOME / 'celery-broker.sqlite3'}"
+)
+GUANXI_EMBEDDED_BROKER = CELERY_BROKER_URL.startswith(("sqla+", "sqlalchemy+"))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True  # jobs keep their state in the database, not in a result backend
+CELERY_TASK_ACKS_LATE = True  # a message is acknowledged after its task ran (tasks are idempotent)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long import jobs: a worker takes one at a time
+CELERY_TASK_DEFAULT_QUEUE = "guanxi"
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "imports-sweep": {"task": "imports.sweep", "schedule": 60.0},
+}
+if GUANXI_EMBEDDED_BROKER:
+    # The SQLAlchemy transport has no fanout exchange: no remote control, and a longer SQLite busy timeout.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
+
+# Imports: files up to these limits; at most this many rows are validated inside the request, larger files by a worker.
+GUANXI_IMPORT_INLINE_ROWS = int(os.environ.get("GUANXI_IMPORT_INLINE_ROWS", "2000"))
+GUANXI_IMPORT_MAX_ROWS = int(os.environ.get("GUANXI_IMPORT_MAX_ROWS", "500000"))
+GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+GUANXI_IMPORT_MAX_ERRORS = int(os.environ.get("GUANXI_IMPORT_MAX_ERRORS", "10000"))  # stored per job
+GUANXI_IMPORT_STALL_SECONDS = int(os.environ.get("GUANXI_IMPORT_STALL_SECONDS", "900"))
+GUANXI_IMPORT_KEEP_DAYS = int(os.environ.get("GUANXI_IMPORT_KEEP_DAYS", "30"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
