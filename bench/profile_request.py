@@ -1,0 +1,101 @@
+#!/usr/bin/env python
+"""Time (and optionally profile) one GET handled in-process by the WSGI application: no HTTP, no gunicorn.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/guanxi_bench \\
+      .venv/bin/python bench/profile_request.py guanxi.settings "/api/v1/customers?region=21&grade=key&limit=50" \\
+      --user am1 --profile
+    DATABASE_URL=... .venv/bin/python bench/profile_request.py floor.settings "/api/customers?region=21&grade=key"
+
+Prints p50/p95 of the handler time, the number of SQL statements and the time spent in them (Django's cursor
+wrapper), and with --profile a pyinstrument call tree (pip install pyinstrument into the venv; profiling only).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("settings")
+    parser.add_argument("path", nargs="+", help="one or more paths, requested in turn")
+    parser.add_argument("--user", help="Guanxi: issue a bearer token for this user (password bench-pass)")
+    parser.add_argument("-n", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--profile", action="store_true", help="pyinstrument call tree of the timed requests")
+    parser.add_argument("--profile-interval", type=float, default=0.0002)
+    args = parser.parse_args()
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = args.settings
+    import django
+
+    django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+    from django.test import RequestFactory
+
+    headers = {}
+    if args.user:
+        from guanxi.core.services import token_issue
+
+        headers["Authorization"] = "Bearer " + token_issue(username=args.user, password="bench-pass", client=None)[1]
+    handler = WSGIHandler()
+    factory = RequestFactory(headers=headers)
+    sql_time = [0.0]
+    sql_count = [0]
+
+    def timer(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_time[0] += time.perf_counter() - started
+            sql_count[0] += 1
+
+    cpu = []
+
+    def call(path: str) -> float:
+        environ = factory.get(path).environ
+        status = []
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        body = b"".join(handler(environ, lambda s, h, *_: status.append(s)))
+        elapsed = time.perf_counter() - started
+        cpu.append(time.thread_time() - cpu_started)
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{path}: {status[0]} {body[:300]!r}")
+        return elapsed
+
+    for index in range(args.warmup):
+        call(args.path[index % len(args.path)])
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=args.profile_interval)
+        profiler.start()
+    times = []
+    cpu.clear()
+    with connection.execute_wrapper(timer):
+        for index in range(args.n):
+            times.append(call(args.path[index % len(args.path)]))
+    if profiler:
+        profiler.stop()
+    times.sort()
+    print(
+        f"{args.settings} {args.path[0]}{' …' if len(args.path) > 1 else ''}: "
+        f"p50 {statistics.median(times) * 1000:.2f} ms, p95 {times[int(0.95 * len(times)) - 1] * 1000:.2f} ms; "
+        f"Python CPU p50 {statistics.median(cpu) * 1000:.2f} ms; "
+        f"{sql_count[0] / args.n:.1f} statements, {sql_time[0] / args.n * 1000:.2f} ms of SQL per request (mean)"
+    )
+    if profiler:
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
