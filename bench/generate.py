@@ -504,11 +504,11 @@ def bulk_load(count: int, *, seed: int, sqlite: bool) -> dict:
     customer_plan, contact_plan, tag_plan = table_plans()
     print(f"  pools and reference data ready in {time.perf_counter() - started:.1f} s")
     totals = {"customers": 0, "contacts": 0, "tags": 0}
+    connection.ensure_connection()
+    if sqlite:
+        connection.connection.execute("PRAGMA synchronous = OFF")  # per connection, outside a transaction
     with transaction.atomic():
-        connection.ensure_connection()
         loader = SqliteLoader(connection.connection) if sqlite else PgLoader(connection.connection)
-        if sqlite:
-            connection.connection.execute("PRAGMA synchronous = OFF")
         loader.drop_secondary()
         load_started = time.perf_counter()
         next_id = 1

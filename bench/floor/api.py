@@ -38,6 +38,7 @@ class CustomerOut(Schema):
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+    merged_into_id: int | None
     version: int
 
     @staticmethod

@@ -71,6 +71,7 @@ class Customer(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     archived_at = models.DateTimeField(null=True)
+    merged_into_id = models.BigIntegerField(null=True)
     version = models.IntegerField()
 
     class Meta:
