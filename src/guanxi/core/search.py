@@ -1,9 +1,21 @@
-"""The global search (J8): one box, results grouped by kind. Apps register their kinds; core knows none of them."""
+"""The global search (J8): one box, results grouped by kind. Apps register their kinds; core knows none of them.
 
+A kind's search function gets the user, the query text and a limit, and returns at most `limit` hits the user may see
+(record scope applied, personal data masked), best first. `parse()` reads the query once for every kind: the words
+for substring search, and the same text compacted for identifiers (numbers, codes, phones). docs/search.md describes
+the indexes behind it.
+"""
+
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.functional import Promise
+
+MIN_QUERY_LENGTH = 2
+MAX_QUERY_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -12,6 +24,7 @@ class SearchHit:
     title: str
     subtitle: str
     url: str
+    match: str = "name"  # what matched: name, number, credit_code, id_number, mobile, landline …
 
 
 @dataclass(frozen=True)
@@ -22,9 +35,39 @@ class SearchKind:
     order: int = 100
 
 
-_kinds: dict[str, SearchKind] = {}
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str  # stripped, inner whitespace collapsed to one space
+    terms: tuple[str, ...]  # the words of `text`; a substring search wants all of them
+    compact: str  # NFKC (full-width → half-width), spaces and hyphens removed, upper case: 91230200…, CB010000123
+    phone: str  # `compact` as phone digits (+86 / 0086 dropped) when it is all digits, else ""
 
-MIN_QUERY_LENGTH = 2
+    @property
+    def phone_tail(self) -> str:
+        """Four digits: the last four of a phone number."""
+        return self.phone if len(self.phone) == 4 else ""
+
+    @property
+    def full_phone(self) -> str:
+        """Seven or more digits: a whole mobile or landline number."""
+        return self.phone if len(self.phone) >= 7 else ""
+
+
+_SEPARATORS = re.compile(r"[\s\-()（）]+")
+
+
+@lru_cache(maxsize=256)
+def parse(q: str) -> ParsedQuery:
+    text = " ".join((q or "").split())[:MAX_QUERY_LENGTH]
+    compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+    phone = compact.removeprefix("+")
+    for prefix in ("0086", "86"):
+        if phone.startswith(prefix) and len(phone) == len(prefix) + 11:
+            phone = phone[len(prefix) :]
+    return ParsedQuery(text=text, terms=tuple(text.split()), compact=compact, phone=phone if phone.isdigit() else "")
+
+
+_kinds: dict[str, SearchKind] = {}
 
 
 def register(kind: SearchKind) -> None:
@@ -37,7 +80,7 @@ def kinds() -> list[SearchKind]:
 
 def search_all(*, user, q: str, limit: int = 10) -> dict[str, list[SearchHit]]:
     """{kind key: hits} for every registered kind; empty lists for queries shorter than two characters."""
-    q = (q or "").strip()
-    if len(q) < MIN_QUERY_LENGTH:
+    text = parse(q).text
+    if len(text) < MIN_QUERY_LENGTH:
         return {kind.key: [] for kind in kinds()}
-    return {kind.key: kind.search(user=user, q=q, limit=limit) for kind in kinds()}
+    return {kind.key: kind.search(user=user, q=text, limit=limit) for kind in kinds()}

@@ -1,50 +1,147 @@
-"""Search kinds of this app: customers and contacts (registered with core.search)."""
+"""Search kinds of this app: customers and contacts (registered with core.search).
+
+Two kinds of match, each served by an index (customers/migrations/0004_search_indexes.py):
+
+- identifiers, exact: customer number, credit code, ID number, the whole name; a contact's mobile or landline, whole
+  or its last four digits. They find a record whatever its state (archived, merged), so an old number still leads
+  somewhere; they come first.
+- a name containing every word of the query (bigram index, core.textsearch), live records only: at most `limit` of
+  them are read, in no particular order (no sort over what may be hundreds of thousands of matches), then ranked
+  here: whole name, then names starting with the query, then shorter names.
+
+Record scope comes from the selectors (customer_queryset / contact_queryset); phones are masked with phone_for().
+"""
+
+import re
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core import search
 from guanxi.core.masking import phone_for
+from guanxi.core.textsearch import Tail4, WithoutHyphens, substring_filter
+from guanxi.customers.models import Contact, Customer
 from guanxi.customers.selectors import contact_queryset, customer_queryset
+
+_IDENTIFIER = re.compile(r"[0-9A-Z]{4,32}")
+CUSTOMER_FIELDS = ["id", "name", "number", "credit_code", "id_number", "region__name", "archived_at", "merged_into_id"]
+CONTACT_FIELDS = ["id", "name", "mobile", "landline", "customer_id", "customer__name"]
+
+
+def _name_rank(name: str, text: str) -> tuple:
+    folded, wanted = name.casefold(), text.casefold()
+    return (folded != wanted, not folded.startswith(wanted), len(name), name)
+
+
+def _merge(exact: list, by_name: list, text: str, limit: int) -> list:
+    """Exact matches first (as found), then name matches ranked; each record once."""
+    seen = {row.pk for row in exact}
+    ranked = sorted(
+        (row for row in by_name if row.pk not in seen), key=lambda row: (*_name_rank(row.name, text), row.pk)
+    )
+    return (exact + ranked)[:limit]
+
+
+# --- customers ------------------------------------------------------------------------------------------------------
+
+
+def customer_matches(*, user, q: str, limit: int) -> list[tuple[Customer, str]]:
+    """(customer, what matched) for the query, best first."""
+    query = search.parse(q)
+    visible = customer_queryset(user=user).select_related("region").only(*CUSTOMER_FIELDS)
+    live = Q(archived_at__isnull=True, merged_into__isnull=True)
+    exact_condition = Q(name=query.text) & live
+    if _IDENTIFIER.fullmatch(query.compact):
+        exact_condition |= Q(number=query.compact)
+        if len(query.compact) == 18:
+            exact_condition |= Q(credit_code=query.compact) | Q(id_number=query.compact)
+    exact = sorted(visible.filter(exact_condition)[:limit], key=lambda row: row.pk)
+    by_name = list(substring_filter(visible.filter(live), "name", list(query.terms))[:limit])
+    return [(row, _customer_match(row, query)) for row in _merge(exact, by_name, query.text, limit)]
+
+
+def _customer_match(customer: Customer, query: search.ParsedQuery) -> str:
+    for field in ("number", "credit_code", "id_number"):
+        if getattr(customer, field) == query.compact:
+            return field
+    return "name"
 
 
 def search_customers(*, user, q: str, limit: int) -> list[search.SearchHit]:
-    term = q.strip()
-    condition = Q(name__icontains=term) | Q(number=term.upper()) | Q(credit_code=term.upper())
-    rows = (
-        customer_queryset(user=user)
-        .filter(condition, archived_at__isnull=True)
-        .select_related("region")
-        .order_by("name", "id")[:limit]
-    )
-    return [
-        search.SearchHit(
-            id=c.pk,
-            title=c.name,
-            subtitle=" · ".join(filter(None, [c.number, c.region.name if c.region_id else ""])),
-            url=reverse("customers:detail", args=[c.pk]),
+    hits = []
+    for customer, match in customer_matches(user=user, q=q, limit=limit):
+        notes = [customer.number, customer.region.name if customer.region_id else ""]
+        if customer.merged_into_id:
+            notes.append(gettext("merged"))
+        elif customer.archived_at:
+            notes.append(gettext("archived"))
+        hits.append(
+            search.SearchHit(
+                id=customer.pk,
+                title=customer.name,
+                subtitle=" · ".join(filter(None, notes)),
+                url=reverse("customers:detail", args=[customer.pk]),
+                match=match,
+            )
         )
-        for c in rows
-    ]
+    return hits
+
+
+# --- contacts -------------------------------------------------------------------------------------------------------
+
+
+def _phone_condition(query: search.ParsedQuery) -> Q | None:
+    if query.full_phone:
+        return Q(mobile=query.full_phone) | Q(landline_digits=query.full_phone)
+    if query.phone_tail:
+        return Q(mobile_tail=query.phone_tail) | Q(landline_tail=query.phone_tail)
+    return None
+
+
+def contact_matches(*, user, q: str, limit: int) -> list[tuple[Contact, str]]:
+    """(contact, what matched) for the query, best first."""
+    query = search.parse(q)
+    visible = contact_queryset(user=user).select_related("customer").only(*CONTACT_FIELDS)
+    exact: list[Contact] = []
+    phone = _phone_condition(query)
+    if phone is not None:
+        with_phones = visible.alias(
+            mobile_tail=Tail4("mobile"),
+            landline_digits=WithoutHyphens("landline"),
+            landline_tail=Tail4(WithoutHyphens("landline")),
+        )
+        exact = sorted(with_phones.filter(phone)[:limit], key=lambda row: row.pk)
+    live = Q(customer__archived_at__isnull=True)
+    by_name = list(substring_filter(visible.filter(live), "name", list(query.terms))[:limit])
+    return [(row, _contact_match(row, query)) for row in _merge(exact, by_name, query.text, limit)]
+
+
+def _contact_match(contact: Contact, query: search.ParsedQuery) -> str:
+    digits = query.full_phone or query.phone_tail
+    if digits and contact.mobile.endswith(digits) and len(contact.mobile) in (len(digits), 11):
+        return "mobile"
+    landline = contact.landline.replace("-", "")
+    if digits and landline and (landline == digits or (len(digits) == 4 and landline.endswith(digits))):
+        return "landline"
+    return "name"
 
 
 def search_contacts(*, user, q: str, limit: int) -> list[search.SearchHit]:
-    term = q.strip()
-    condition = Q(name__icontains=term)
-    digits = term.replace("-", "").replace(" ", "")
-    if digits.isdigit() and len(digits) >= 4:
-        condition |= Q(mobile__endswith=digits) | Q(mobile=digits)
-    rows = contact_queryset(user=user).filter(condition).select_related("customer").order_by("name", "id")[:limit]
-    return [
-        search.SearchHit(
-            id=c.pk,
-            title=c.name,
-            subtitle=" · ".join(filter(None, [c.customer.name, phone_for(user, c.mobile)])),
-            url=reverse("customers:detail", args=[c.customer_id]) + "#contacts",
+    hits = []
+    for contact, match in contact_matches(user=user, q=q, limit=limit):
+        phone = contact.landline if match == "landline" else (contact.mobile or contact.landline)
+        hits.append(
+            search.SearchHit(
+                id=contact.pk,
+                title=contact.name,
+                subtitle=" · ".join(filter(None, [contact.customer.name, phone_for(user, phone)])),
+                url=reverse("customers:detail", args=[contact.customer_id]) + "#contacts",
+                match=match,
+            )
         )
-        for c in rows
-    ]
+    return hits
 
 
 search.register(search.SearchKind("customers", _("Customers"), search_customers, order=10))

@@ -1,0 +1,200 @@
+"""Substring search on text columns, indexed on both databases: any substring of two or more characters is found.
+
+Chinese has no spaces between words, so word-based full-text search (and pg_trgm, whose trigrams cannot serve a
+two-character query such as 钢铁) does not fit. Both backends index the overlapping character *bigrams* of a column
+and keep that index up to date inside the database, so every write path (ORM saves, bulk_create, COPY, raw SQL) is
+covered without application code:
+
+- PostgreSQL: a GIN expression index on ``guanxi_bigrams(column)`` (an IMMUTABLE function returning the lower-cased
+  bigrams as text[]); a query asks ``guanxi_bigrams(column) @> guanxi_bigrams('钢铁')``.
+- SQLite: a contentless FTS5 table ``<table>_<column>_bigrams`` holding the bigrams as space-separated tokens, kept in
+  step by triggers; a query is an FTS5 phrase of the query's bigrams, which matches exactly the rows that contain
+  the query as a substring.
+
+Either way the index only narrows the candidates; a case-insensitive ``LIKE '%term%'`` on the column decides.
+No query sorts the matches: a frequent term (有限 is in half of all company names) must stop at the LIMIT. See
+docs/search.md for the reasons and the measurements.
+
+The ``*_sql`` functions build the DDL that migrations run (see customers/migrations/0004_search_indexes.py). Their
+output is part of existing migrations: change it only together with a new migration.
+"""
+
+from django.db import connections
+from django.db.models import BooleanField, F, Func, QuerySet, Value
+from django.db.models.expressions import RawSQL
+
+MIN_TERM_LENGTH = 2  # a bigram index cannot narrow a one-character term; such terms only filter
+SQLITE_POSITIONS_TABLE = "guanxi_search_positions"
+SQLITE_MAX_POSITION = 1000  # the longest column a SQLite bigram index covers (names are at most 200 characters)
+
+# --------------------------------------------------------------------------------------------------------------------
+# Queries
+
+
+class BigramsContain(Func):
+    """PostgreSQL: ``guanxi_bigrams(column) @> guanxi_bigrams(term)``, served by the GIN expression index."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, term: str):
+        super().__init__(F(column), Value(term))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        term_sql, term_params = compiler.compile(self.source_expressions[1])
+        return f"guanxi_bigrams({column_sql}) @> guanxi_bigrams({term_sql})", (*column_params, *term_params)
+
+
+class ILikeContains(Func):
+    """PostgreSQL: ``column ILIKE '%term%'`` on the bare column, unlike Django's ``UPPER(column) LIKE UPPER(…)``.
+
+    The planner estimates a pattern on a bare column from the column's statistics, so it knows that 有限 matches half
+    of all names and reads the first rows of a sequential scan (stopping at the LIMIT) instead of building a bitmap
+    of 500,000 index entries; UPPER(column) has no statistics and would always look rare.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, term: str):
+        super().__init__(F(column))
+        self.term = term
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        pattern = f"%{connection.ops.prep_for_like_query(self.term)}%"
+        return f"{column_sql} ILIKE %s", (*column_params, pattern)
+
+
+def bigram_text(value: str) -> str:
+    """The overlapping bigrams of `value`, space-separated, as the SQLite triggers write them."""
+    return " ".join(value[i : i + 2] for i in range(len(value) - 1))
+
+
+def fts_phrase(term: str) -> str:
+    """An FTS5 phrase of the term's bigrams: consecutive bigram tokens, i.e. the term as a substring."""
+    return '"' + bigram_text(term).replace('"', '""') + '"'
+
+
+def sqlite_fts_table(table: str, column: str) -> str:
+    return f"{table}_{column}_bigrams"
+
+
+def substring_filter(queryset: QuerySet, column: str, terms: list[str]) -> QuerySet:
+    """Rows whose `column` contains every term (case-insensitive), narrowed by the column's bigram index.
+
+    Terms shorter than MIN_TERM_LENGTH only filter; at least one term should be long enough to use the index.
+    """
+    vendor = connections[queryset.db].vendor
+    indexed = [term for term in terms if len(term) >= MIN_TERM_LENGTH]
+    if indexed and vendor == "postgresql":
+        for term in indexed:
+            queryset = queryset.filter(BigramsContain(column, term))
+    elif indexed and vendor == "sqlite":
+        table = sqlite_fts_table(queryset.model._meta.db_table, column)
+        match = " ".join(fts_phrase(term) for term in indexed)
+        queryset = queryset.filter(pk__in=RawSQL(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s', [match]))
+    for term in terms:
+        if vendor == "postgresql":
+            queryset = queryset.filter(ILikeContains(column, term))
+        else:
+            queryset = queryset.filter(**{f"{column}__icontains": term})
+    return queryset
+
+
+class Tail4(Func):
+    """The last four characters of a column: RIGHT(x, 4) / SUBSTR(x, -4), written as the expression indexes are."""
+
+    template = "RIGHT(%(expressions)s, 4)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="SUBSTR(%(expressions)s, -4)", **extra_context)
+
+
+class WithoutHyphens(Func):
+    """REPLACE(x, '-', ''): a landline as digits (0452-2345678 → 04522345678), as its expression index has it."""
+
+    template = "REPLACE(%(expressions)s, '-', '')"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# DDL for migrations
+
+
+def postgresql_function_sql() -> str:
+    # plpgsql: about three times faster than the same loop as an SQL function (generate_series + array_agg), which
+    # matters when an index over millions of rows is built. IMMUTABLE, so it may serve an expression index.
+    return """
+CREATE OR REPLACE FUNCTION guanxi_bigrams(value text) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+    folded text := lower(value);
+    grams text[] := '{}';
+BEGIN
+    FOR i IN 1 .. char_length(folded) - 1 LOOP
+        grams := grams || substr(folded, i, 2);
+    END LOOP;
+    RETURN grams;
+END
+$$;
+COMMENT ON FUNCTION guanxi_bigrams(text) IS
+    'Overlapping lower-cased character bigrams; GIN indexes on it serve substring search (guanxi.core.textsearch).';
+"""
+
+
+def postgresql_drop_function_sql() -> str:
+    return "DROP FUNCTION IF EXISTS guanxi_bigrams(text);"
+
+
+def postgresql_bigram_index_sql(table: str, column: str, index: str) -> str:
+    # fastupdate off: no pending list for every search to scan; each write updates the index directly.
+    return f'CREATE INDEX "{index}" ON "{table}" USING gin (guanxi_bigrams("{column}")) WITH (fastupdate = off);'
+
+
+def sqlite_positions_sql() -> list[str]:
+    """A table of the numbers 1..SQLITE_MAX_POSITION: the triggers cut a value into bigrams by joining it."""
+    return [
+        f'CREATE TABLE IF NOT EXISTS "{SQLITE_POSITIONS_TABLE}" (n INTEGER PRIMARY KEY)',
+        f'INSERT OR IGNORE INTO "{SQLITE_POSITIONS_TABLE}" (n) WITH RECURSIVE p(n) AS '
+        f"(SELECT 1 UNION ALL SELECT n + 1 FROM p WHERE n < {SQLITE_MAX_POSITION}) SELECT n FROM p",
+    ]
+
+
+def sqlite_drop_positions_sql() -> list[str]:
+    return [f'DROP TABLE IF EXISTS "{SQLITE_POSITIONS_TABLE}"']
+
+
+def _sqlite_bigrams(expression: str) -> str:
+    # Same text as bigram_text(): a subquery ordered by position (group_concat follows the order rows arrive in).
+    return (
+        f"(SELECT group_concat(gram, ' ') FROM (SELECT substr({expression}, n, 2) AS gram "
+        f'FROM "{SQLITE_POSITIONS_TABLE}" WHERE n < length({expression}) ORDER BY n))'
+    )
+
+
+def sqlite_bigram_index_sql(table: str, column: str) -> list[str]:
+    """The FTS5 table for `table`.`column`, its triggers, and the rows already there."""
+    fts = sqlite_fts_table(table, column)
+    new, old = _sqlite_bigrams(f'new."{column}"'), _sqlite_bigrams(f'old."{column}"')
+    existing = _sqlite_bigrams(f'"{table}"."{column}"')
+    # The tokenizer splits the bigram text on spaces and punctuation and folds case; a query's phrase goes through
+    # the same tokenizer, so document and query tokens agree. Contentless: only rowids are read back.
+    return [
+        f"CREATE VIRTUAL TABLE \"{fts}\" USING fts5(grams, content='', tokenize='unicode61 remove_diacritics 0')",
+        f'CREATE TRIGGER "{fts}_insert" AFTER INSERT ON "{table}" BEGIN '
+        f'INSERT INTO "{fts}" (rowid, grams) VALUES (new.id, {new}); END',
+        f'CREATE TRIGGER "{fts}_delete" AFTER DELETE ON "{table}" BEGIN '
+        f'INSERT INTO "{fts}" ("{fts}", rowid, grams) VALUES (\'delete\', old.id, {old}); END',
+        f'CREATE TRIGGER "{fts}_update" AFTER UPDATE OF "{column}" ON "{table}" '
+        f'WHEN old."{column}" IS NOT new."{column}" BEGIN '
+        f'INSERT INTO "{fts}" ("{fts}", rowid, grams) VALUES (\'delete\', old.id, {old}); '
+        f'INSERT INTO "{fts}" (rowid, grams) VALUES (new.id, {new}); END',
+        f'INSERT INTO "{fts}" (rowid, grams) SELECT id, {existing} FROM "{table}"',
+    ]
+
+
+def sqlite_drop_bigram_index_sql(table: str, column: str) -> list[str]:
+    fts = sqlite_fts_table(table, column)
+    return [f'DROP TRIGGER IF EXISTS "{fts}_{event}"' for event in ("insert", "delete", "update")] + [
+        f'DROP TABLE IF EXISTS "{fts}"'
+    ]
