@@ -7,6 +7,7 @@ from guanxi.core.api import router as core_router
 from guanxi.core.api_errors import install_error_handlers
 from guanxi.core.auth import api_auth
 from guanxi.customers.api import router as customers_router
+from guanxi.customers.api_duplicates import router as duplicates_router
 
 
 class UnicodeJSONRenderer(JSONRenderer):
@@ -23,4 +24,5 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", core_router)
+api.add_router("/", duplicates_router)  # before customers: /customers/duplicates is not /customers/{customer_id}
 api.add_router("/", customers_router)

@@ -3,7 +3,7 @@ from ninja import Query, Router
 from pydantic import Field
 
 from guanxi.core.schemas import ConflictOut, ErrorOut
-from guanxi.customers import panels, selectors, services
+from guanxi.customers import duplicates, panels, selectors, services
 from guanxi.customers.filters import CustomerFilters, CustomerOrdering
 from guanxi.customers.schemas import (
     CategoryOut,
@@ -11,6 +11,7 @@ from guanxi.customers.schemas import (
     ContactList,
     ContactOut,
     ContactPatch,
+    CustomerCreatedOut,
     CustomerIn,
     CustomerOut,
     CustomerPage,
@@ -42,10 +43,16 @@ def list_customers(request: HttpRequest, query: Query[CustomerListQuery]):
     )
 
 
-@router.post("/customers", response={201: CustomerOut, **WRITE})
+@router.post("/customers", response={201: CustomerCreatedOut, **WRITE})
 def create_customer(request: HttpRequest, payload: CustomerIn):
+    """Create a customer. `warnings` lists existing customers it looks like (POST /customers/duplicate-check asks
+    before creating)."""
     customer = services.customer_create(actor=request.user, data=payload.model_dump(exclude_unset=True))
-    return 201, selectors.customer_get(user=request.user, customer_id=customer.pk)
+    created = selectors.customer_get(user=request.user, customer_id=customer.pk)
+    created.warnings = duplicates.likely_duplicates_of(
+        user=request.user, **duplicates.described_by(created), exclude_id=created.pk
+    )
+    return 201, created
 
 
 @router.post("/customers/transfer", response={200: TransferOut, **WRITE})

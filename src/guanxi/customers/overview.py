@@ -5,6 +5,7 @@ from django.utils.translation import pgettext_lazy
 
 from guanxi.core.masking import changes_for, id_number_for, phone_for
 from guanxi.core.models import AuditLog
+from guanxi.customers.merge import change_label
 from guanxi.customers.models import Customer
 from guanxi.customers.panels import Panel, register
 
@@ -108,6 +109,8 @@ def history(*, user, customer: Customer) -> list[dict]:
 
 
 def _field_label(name: str) -> str:
+    if label := change_label(name):  # keys of merge entries: moved records, merged_from …
+        return label
     try:
         return str(Customer._meta.get_field(name).verbose_name)
     except Exception:  # a field of another app's change, or one since removed

@@ -1,7 +1,7 @@
 """API shapes for customers and contacts. Validation rules live in the models and services, not here."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -81,6 +81,7 @@ class CustomerOut(Schema):
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+    merged_into_id: int | None = Field(None, description="Set on a merged customer (tombstone): the survivor's id")
     version: int
 
     @staticmethod
@@ -216,3 +217,105 @@ class RegionOut(Schema):
     name_en: str
     level: str
     parent_id: int | None
+
+
+# --- duplicates and merge ----------------------------------------------------------------------------------------
+
+
+class CustomerBrief(Schema):
+    """Enough of a customer to recognise it in a duplicate pair and to merge it (its version)."""
+
+    id: int
+    number: str
+    name: str
+    kind: str
+    region: str | None
+    owner: str | None
+    archived_at: datetime | None
+    merged_into_id: int | None
+    version: int
+
+    @staticmethod
+    def resolve_region(obj) -> str | None:
+        return obj.region.name if obj.region_id else None
+
+    @staticmethod
+    def resolve_owner(obj) -> str | None:
+        return (obj.owner.get_full_name() or obj.owner.username) if obj.owner_id else None
+
+
+class DuplicatePairOut(Schema):
+    reason: str = Field(..., description="credit_code | name | phone | similar_name")
+    reason_label: str
+    score: float = Field(..., description="0 … 1: how likely the two are one customer")
+    evidence: str = Field(..., description="What they share: organisation code, name key, mobile (masked) or ratio")
+    first: CustomerBrief
+    second: CustomerBrief
+
+    @staticmethod
+    def resolve_reason_label(obj) -> str:
+        return str(obj.reason_label)
+
+
+class DuplicatePage(Schema):
+    items: list[DuplicatePairOut]
+    next: str | None
+
+
+class DuplicateMatchOut(Schema):
+    customer: CustomerBrief
+    reasons: list[str]
+    reason_labels: list[str]
+    score: float
+
+    @staticmethod
+    def resolve_reason_labels(obj) -> list[str]:
+        return [str(label) for label in obj.reason_labels]
+
+
+class DuplicateCheckIn(Schema):
+    """A customer about to be created (or imported): which existing ones does it look like?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("", max_length=200)
+    kind: Customer.Kind | None = None
+    credit_code: str | None = Field(None, max_length=32)
+    id_number: str | None = Field(None, max_length=32)
+    region_id: int | None = None
+    mobile: str | None = Field(None, max_length=20, description="A contact's mobile")
+
+
+class DuplicateMatchList(Schema):
+    items: list[DuplicateMatchOut]
+
+
+class CustomerCreatedOut(CustomerOut):
+    warnings: list[DuplicateMatchOut] = Field(
+        default_factory=list, description="Existing customers the new one looks like (duplicate warning)"
+    )
+
+
+MergeSide = Literal["survivor", "merged"]
+
+
+class MergeIn(Schema):
+    """Merge `merged_id` into the customer of the path (the survivor). `version` and `merged_version` are the
+    versions you read; `fields` picks, per field, whose value the survivor keeps (see docs/duplicates.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    merged_id: int
+    version: int
+    merged_version: int
+    fields: dict[str, MergeSide] = Field(
+        default_factory=dict,
+        description="name, kind, category_id, region_id, area, address, credit_code, id_number, parent_id, stage, "
+        "grade, vip, sensitive, owner_id, primary_contact → survivor | merged",
+    )
+
+
+class MergeOut(Schema):
+    customer: CustomerOut = Field(..., description="The survivor, after the merge")
+    merged: CustomerOut = Field(..., description="The tombstone: archived, merged_into_id = the survivor")
+    moved: dict[str, list[int]] = Field(..., description="Kind → ids of the records moved to the survivor")

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from guanxi.customers import views
+from guanxi.customers import duplicate_views, views
 
 app_name = "customers"
 
@@ -10,11 +10,13 @@ customer_urlpatterns = [
     path("bulk/", views.customer_bulk, name="bulk"),
     path("filters/", views.saved_filter_save, name="filter_save"),
     path("filters/<int:filter_id>/delete/", views.saved_filter_delete, name="filter_delete"),
+    path("duplicates/", duplicate_views.duplicate_list, name="duplicates"),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
     path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
     path("<int:customer_id>/archive/", views.customer_archive, name="archive"),
     path("<int:customer_id>/panels/", views.customer_panels, name="panels"),
     path("<int:customer_id>/contacts/new/", views.contact_create, name="contact_create"),
+    path("<int:customer_id>/merge/<int:other_id>/", duplicate_views.customer_merge, name="merge"),
 ]
 
 contact_urlpatterns = [

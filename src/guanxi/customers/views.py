@@ -15,7 +15,8 @@ from guanxi.core import services as core_services
 from guanxi.core.errors import StaleVersion
 from guanxi.core.masking import mask_id_number, sees_sensitive_fields
 from guanxi.core.pagination import BadCursor
-from guanxi.customers import panels, selectors, services
+from guanxi.customers import duplicates, panels, selectors, services
+from guanxi.customers.duplicate_views import tombstone_redirect
 from guanxi.customers.filters import CustomerFilters
 from guanxi.customers.forms import ContactForm, CustomerForm, apply_errors, category_choices, region_choices
 from guanxi.customers.models import Contact, Customer
@@ -131,15 +132,19 @@ def customer_bulk(request: HttpRequest) -> HttpResponse:
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, initial={"stage": Customer.Stage.POTENTIAL})
+    similar = []  # existing customers this one looks like: shown until the user confirms (duplicates.py)
     if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_create(actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            apply_errors(form, exc.message_dict)
-        else:
-            messages.success(request, _("Customer %(number)s created.") % {"number": customer.number})
-            return redirect("customers:detail", customer.pk)
-    return render(request, "customers/form.html", {"form": form, "customer": None})
+        if not request.POST.get("confirm_duplicates"):
+            similar = duplicates.likely_duplicates_of(user=request.user, **duplicates.described_by(form.service_data()))
+        if not similar:
+            try:
+                customer = services.customer_create(actor=request.user, data=form.service_data())
+            except ValidationError as exc:
+                apply_errors(form, exc.message_dict)
+            else:
+                messages.success(request, _("Customer %(number)s created.") % {"number": customer.number})
+                return redirect("customers:detail", customer.pk)
+    return render(request, "customers/form.html", {"form": form, "customer": None, "duplicates": similar})
 
 
 @login_required
@@ -175,6 +180,8 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The 360 view: header and the user's chosen panels."""
     customer = selectors.customer_get(user=request.user, customer_id=customer_id)
+    if customer.merged_into_id and (response := tombstone_redirect(request, customer)):
+        return response
     chosen = panels.chosen_panels(request.user)
     data = panels.panel_data(user=request.user, customer=customer, panels=chosen)
     context = {
