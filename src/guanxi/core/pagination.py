@@ -3,8 +3,12 @@
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 
 class BadCursor(ValueError):
@@ -23,7 +27,7 @@ def keyset_page(queryset: QuerySet, *, ordering: str, cursor: str | None, limit:
     field = ordering.lstrip("-")
     queryset = queryset.order_by(ordering, "-id" if descending else "id")
     if cursor:
-        value, last_id = decode_cursor(cursor)
+        value, last_id = _typed(queryset.model, field, *decode_cursor(cursor))
         op = "lt" if descending else "gt"
         # The leading range on `field` lets the (field, id) index start at the cursor.
         inclusive = "lte" if descending else "gte"
@@ -51,6 +55,25 @@ def decode_cursor(cursor: str) -> tuple:
             raise TypeError
     except (ValueError, TypeError) as exc:
         raise BadCursor("invalid cursor") from exc
+    return value, last_id
+
+
+def _typed(model: type[models.Model], field: str, value, last_id: int) -> tuple:
+    """The cursor's value as `field` stores it; BadCursor for a value this field could not have produced."""
+    if isinstance(last_id, bool) or not -(2**63) <= last_id < 2**63:
+        raise BadCursor("invalid cursor")
+    model_field = model._meta.get_field(field)
+    textual = isinstance(model_field, models.CharField | models.TextField | models.DateField)  # DateTimeField too
+    if isinstance(value, bool) or not isinstance(value, str if textual else int | float | str):
+        raise BadCursor("invalid cursor")
+    try:
+        value = model_field.to_python(value)
+    except (ValidationError, TypeError, ValueError, OverflowError) as exc:
+        raise BadCursor("invalid cursor") from exc
+    if value is None or (isinstance(value, datetime) and timezone.is_naive(value)):
+        raise BadCursor("invalid cursor")
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise BadCursor("invalid cursor")
     return value, last_id
 
 
