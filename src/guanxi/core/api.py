@@ -1,12 +1,23 @@
+from dataclasses import asdict
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from guanxi.core import selectors, services
+from guanxi.core import search, selectors, services
 from guanxi.core.pagination import keyset_page
 from guanxi.core.roles import user_roles
-from guanxi.core.schemas import AuditPage, ErrorOut, MeOut, MePatch, TokenIn, TokenOut
+from guanxi.core.schemas import (
+    AuditPage,
+    ErrorOut,
+    MeOut,
+    MePatch,
+    SearchOut,
+    SearchQueryIn,
+    TokenIn,
+    TokenOut,
+)
 
 router = Router(tags=["core"])
 
@@ -75,3 +86,14 @@ def audit_history(request: HttpRequest, query: Query[AuditQuery]):
     """The change history of one record, newest first (404 if the record is not visible to you)."""
     entries = selectors.audit_for_object(user=request.user, object_type=query.object_type, object_id=query.object_id)
     return keyset_page(entries, ordering="-id", cursor=query.cursor, limit=query.limit)
+
+
+@router.get("/search", response={200: SearchOut, 401: ErrorOut, 422: ErrorOut})
+def search_everything(request: HttpRequest, query: Query[SearchQueryIn]):
+    """The global search: hits grouped by kind, only records you may see, phones masked as elsewhere.
+
+    Finds parts of names of two or more characters (钢铁 finds 齐齐哈尔钢铁有限公司), customer numbers, credit codes,
+    ID numbers, and phone numbers whole or by their last 4 digits. A query shorter than two characters finds nothing.
+    """
+    results = search.search_all(user=request.user, q=query.q, limit=query.limit)
+    return {"results": {key: [asdict(hit) for hit in hits] for key, hits in results.items()}}

@@ -80,3 +80,33 @@ class AuditOut(Schema):
 class AuditPage(Schema):
     items: list[AuditOut]
     next: str | None
+
+
+class SearchQueryIn(Schema):
+    q: str = Field(
+        ...,
+        max_length=200,
+        description="Two or more characters: part of a name (钢铁), a customer number, a credit code, an ID number, "
+        "a phone number or its last 4 digits. Words separated by spaces must all occur in the name.",
+    )
+    limit: int = Field(10, ge=1, le=50, description="Hits per kind")
+
+
+class SearchHitOut(Schema):
+    id: int = Field(..., description="The record's id in its kind (a customer id, a contact id …)")
+    title: str = Field(..., description="What to show first: the customer's or contact's name")
+    subtitle: str = Field(
+        ..., description="Context: number and region of a customer; customer and phone (masked per role) of a contact"
+    )
+    url: str = Field(..., description="The page of the record in the web UI")
+    match: str = Field(
+        ..., description="What matched: name, number, credit_code, id_number, mobile or landline (later kinds add more)"
+    )
+
+
+class SearchOut(Schema):
+    results: dict[str, list[SearchHitOut]] = Field(
+        ...,
+        description="One key per registered kind (customers, contacts …), each with at most `limit` hits, best first: "
+        "exact identifiers, then names equal to, starting with and containing the query",
+    )

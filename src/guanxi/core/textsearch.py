@@ -19,6 +19,8 @@ The ``*_sql`` functions build the DDL that migrations run (see customers/migrati
 output is part of existing migrations: change it only together with a new migration.
 """
 
+import unicodedata
+
 from django.db import connections
 from django.db.models import BooleanField, F, Func, QuerySet, Value
 from django.db.models.expressions import RawSQL
@@ -82,23 +84,33 @@ def sqlite_fts_table(table: str, column: str) -> str:
 def substring_filter(queryset: QuerySet, column: str, terms: list[str]) -> QuerySet:
     """Rows whose `column` contains every term (case-insensitive), narrowed by the column's bigram index.
 
-    Terms shorter than MIN_TERM_LENGTH only filter; at least one term should be long enough to use the index.
+    Terms shorter than MIN_TERM_LENGTH only filter; without a longer term the answer is empty (nothing to look up).
     """
     vendor = connections[queryset.db].vendor
     indexed = [term for term in terms if len(term) >= MIN_TERM_LENGTH]
-    if indexed and vendor == "postgresql":
+    if not indexed:
+        return queryset.none()
+    if vendor == "postgresql":
         for term in indexed:
             queryset = queryset.filter(BigramsContain(column, term))
-    elif indexed and vendor == "sqlite":
-        table = sqlite_fts_table(queryset.model._meta.db_table, column)
-        match = " ".join(fts_phrase(term) for term in indexed)
-        queryset = queryset.filter(pk__in=RawSQL(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s', [match]))
+    elif vendor == "sqlite":
+        # A term of punctuation only (（）) leaves the tokenizer nothing; it filters, and alone it falls back to LIKE.
+        phrases = [fts_phrase(term) for term in indexed if any(_is_token_character(c) for c in term)]
+        if phrases:
+            table = sqlite_fts_table(queryset.model._meta.db_table, column)
+            rowids = RawSQL(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s', [" ".join(phrases)])
+            queryset = queryset.filter(pk__in=rowids)
     for term in terms:
         if vendor == "postgresql":
             queryset = queryset.filter(ILikeContains(column, term))
         else:
             queryset = queryset.filter(**{f"{column}__icontains": term})
     return queryset
+
+
+def _is_token_character(character: str) -> bool:
+    """What FTS5's unicode61 tokenizer keeps: letters, numbers and private-use characters; the rest separates."""
+    return unicodedata.category(character)[0] in "LN" or unicodedata.category(character) == "Co"
 
 
 class Tail4(Func):

@@ -16,8 +16,8 @@ import re
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from guanxi.core import search
 from guanxi.core.masking import phone_for
@@ -74,9 +74,9 @@ def search_customers(*, user, q: str, limit: int) -> list[search.SearchHit]:
     for customer, match in customer_matches(user=user, q=q, limit=limit):
         notes = [customer.number, customer.region.name if customer.region_id else ""]
         if customer.merged_into_id:
-            notes.append(gettext("merged"))
+            notes.append(pgettext("search hit", "merged"))
         elif customer.archived_at:
-            notes.append(gettext("archived"))
+            notes.append(pgettext("search hit", "archived"))
         hits.append(
             search.SearchHit(
                 id=customer.pk,
