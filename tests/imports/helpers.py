@@ -41,3 +41,28 @@ class Uploader:
 
     def commit(self, job_id: int):
         return self.client.post(f"/api/v1/imports/{job_id}/commit")
+
+
+def big_customer_csv(count: int, *, start: int = 0) -> bytes:
+    """`count` valid customers with one contact each, in the column layout people export from other CRMs."""
+    from stdnum.cn import uscc
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["客户名称", "统一社会信用代码", "客户类型", "联系人", "手机", "地址", "区域", "等级", "标签"])
+    for n in range(start, start + count):
+        body = f"91230202{n:08d}X"
+        writer.writerow(
+            [
+                f"批量导入客户{n:06d}有限公司",
+                body + uscc.calc_check_digit(body),
+                "企业",
+                f"联系人{n:06d}",
+                f"139{n:08d}",
+                f"龙沙区建华路{n % 1000}号",
+                "230202",
+                ("重点", "潜力", "一般")[n % 3],
+                "导入" if n % 10 == 0 else "",
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import models
 
+from guanxi.core.bulk import insert_many
 from guanxi.core.context import client_ip
 from guanxi.core.models import AuditLog
 
@@ -39,9 +40,10 @@ def record(
 
 
 def record_many(*, actor, action: str, entries: list[tuple[models.Model, dict]]) -> None:
-    """One entry per object for a bulk action (e.g. an owner transfer), written in batched INSERTs."""
+    """One entry per object for a bulk action (an owner transfer, an import), written in bulk (COPY on PostgreSQL)."""
     ip = client_ip.get()
-    AuditLog.objects.bulk_create(
+    insert_many(
+        AuditLog,
         [
             AuditLog(
                 actor=actor,
@@ -54,7 +56,6 @@ def record_many(*, actor, action: str, entries: list[tuple[models.Model, dict]])
             )
             for obj, changes in entries
         ],
-        batch_size=1000,
     )
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from guanxi.core import audit
+from guanxi.core.bulk import insert_many, update_many
 from guanxi.core.errors import StaleVersion
 from guanxi.customers import services
 from guanxi.customers.models import Contact, Customer, Tag
@@ -30,7 +31,7 @@ def write_customers(*, actor, writes: "CustomerWrites") -> None:
     for code in sorted(series):  # always lock sequences in the same order: two imports cannot deadlock
         for customer, number in zip(series[code], reserve_customer_numbers(code, len(series[code])), strict=True):
             customer.number = number
-    Customer.objects.bulk_create(writes.new, batch_size=batch_size(Customer))
+    insert_many(Customer, writes.new)
     _update_versioned(Customer, writes.updates)
     _write_tags(writes)
     entries = [(customer, services._created(customer, writes.new_tags.get(id(customer)))) for customer in writes.new]
@@ -46,7 +47,7 @@ def write_contacts(*, actor, planner: "ContactPlanner") -> None:
     for customer, contact in planner.created:
         contact.customer_id = customer.pk
         created.append(contact)
-    Contact.objects.bulk_create(created, batch_size=batch_size(Contact))
+    insert_many(Contact, created)
     _update_versioned(Contact, planner.updated)
     entries = [(contact, services._created(contact)) for contact in created]
     entries += [(contact, changes) for contact, changes, _version in planner.updated]
@@ -72,7 +73,7 @@ def _update_versioned(model: type[models.Model], updates: list[tuple[models.Mode
         fields.update(name for name in changes if name != "tags")
         if "name" in changes and hasattr(instance, "name_key"):
             fields.add("name_key")
-    model.objects.bulk_update([instance for instance, _c, _v in updates], sorted(fields), batch_size=CHUNK)
+    update_many(model, [instance for instance, _c, _v in updates], fields)
 
 
 def _write_tags(writes: "CustomerWrites") -> None:
@@ -92,13 +93,4 @@ def _write_tags(writes: "CustomerWrites") -> None:
     for start in range(0, len(changed), CHUNK):
         through.objects.filter(customer_id__in=changed[start : start + CHUNK]).delete()
     rows += [through(customer_id=pk, tag_id=tag_ids[name]) for pk, tags in writes.tag_updates.items() for name in tags]
-    through.objects.bulk_create(rows, batch_size=batch_size(through))
-
-
-def batch_size(model: type[models.Model]) -> int:
-    """Rows per INSERT: as many as the backend's parameter limit allows, at most 1,000."""
-    from django.db import connection
-
-    fields = len(model._meta.concrete_fields)
-    limit = connection.features.max_query_params or 65535
-    return max(1, min(1000, limit // fields))
+    insert_many(through, rows)

@@ -28,8 +28,8 @@ MATCH_KEYS = ("number", "credit_code", "id_number", "name")
 ORG, PERSON = Customer.Kind.ORGANISATION, Customer.Kind.INDIVIDUAL
 
 # Fields the model validates with a query per row (references) or that the commit fills in: checked in bulk instead.
-CUSTOMER_UNCHECKED = ["number", "category", "region", "owner", "org_unit", "created_by", "parent", "merged_into"]
-CONTACT_UNCHECKED = ["customer", "primary"]  # as in contact_create / contact_update
+CUSTOMER_UNCHECKED = {"number", "category", "region", "owner", "org_unit", "created_by", "parent", "merged_into"}
+CONTACT_UNCHECKED = {"customer", "primary"}  # as in contact_create / contact_update
 
 
 def _contact_fields(prefix: str, name_aliases: tuple[str, ...]) -> tuple[Field, ...]:
@@ -227,14 +227,26 @@ def _read_contact(row: Row, prefix: str, line: Line, plan: Plan) -> None:
             line.sources.setdefault(name, prefix + name)
 
 
-def _errors_of(instance, exclude: list[str]) -> dict[str, list[str]]:
-    """The model's own checks (field validators, clean()) as {field: messages}; no query for references."""
+def _errors_of(instance, given: set[str], unchecked: set[str]) -> dict[str, list[str]]:
+    """The model's own checks (field validators, clean()) of the fields a row sets and the required ones, as
+    {field: messages}. Fields left at their defaults are valid by construction; references were looked up in bulk."""
+    exclude = _field_names(type(instance)) - ((given | _required(type(instance))) - unchecked)
     try:
         instance.clean_fields(exclude=exclude)
         instance.clean()
     except ValidationError as exc:
         return exc.message_dict
     return {}
+
+
+@cache
+def _field_names(model) -> frozenset[str]:
+    return frozenset(f.name for f in model._meta.concrete_fields)
+
+
+@cache
+def _required(model) -> frozenset[str]:
+    return frozenset(f.name for f in model._meta.concrete_fields if not f.blank and f.editable)
 
 
 def _chunks(values):
@@ -310,7 +322,7 @@ class ContactPlanner:
         return "create"
 
     def _valid(self, line: Line, contact: Contact) -> bool:
-        errors = _errors_of(contact, CONTACT_UNCHECKED)
+        errors = _errors_of(contact, set(line.contact), CONTACT_UNCHECKED)
         for name, messages in errors.items():
             key = line.sources.get(name, self.prefix + name)
             for message in messages:
@@ -490,7 +502,7 @@ class CustomerImporter(Importer):
             customer.org_unit_id = ctx.unit_for(customer.owner_id)
             customer.created_by = ctx.actor
             customer.name_key = name_key(customer.name)
-            if not _valid_customer(customer, first.number, plan):
+            if not _valid_customer(customer, set(data), first.number, plan):
                 group.action = "error"
                 return
             group.action, group.customer = "create", customer
@@ -506,7 +518,7 @@ class CustomerImporter(Importer):
                 setattr(customer, key, value)
         if "owner_id" in data:
             customer.org_unit_id = ctx.unit_for(customer.owner_id)
-        if not _valid_customer(customer, first.number, plan):
+        if not _valid_customer(customer, set(data), first.number, plan):
             group.action = "error"
             return
         changes = audit.diff(before, audit.snapshot(customer))
@@ -529,8 +541,11 @@ class CustomerImporter(Importer):
         bulk.write_customers(actor=actor, writes=plan.payload)
 
 
-def _valid_customer(customer: Customer, row: int, plan: Plan) -> bool:
-    errors = _errors_of(customer, CUSTOMER_UNCHECKED)
+_MODEL_NAMES = {"category_id": "category", "region_id": "region", "owner_id": "owner"}
+
+
+def _valid_customer(customer: Customer, given: set[str], row: int, plan: Plan) -> bool:
+    errors = _errors_of(customer, {_MODEL_NAMES.get(key, key) for key in given}, CUSTOMER_UNCHECKED)
     for name, messages in errors.items():
         for message in messages:
             plan.error(row, name, message, getattr(customer, name, ""))
