@@ -137,9 +137,18 @@ def fake_credit_code(rng: random.Random, region_code: str, serial: int) -> str:
 
 
 def fake_id_number(rng: random.Random, region_code: str, serial: int) -> str:
-    birth = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 55))
-    body = f"{region_code}{birth:%Y%m%d}{serial % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    """A valid 身份证号码. stdnum also requires the district code to exist in the birth year, so the birth date is
+    drawn again until it fits; a district too new for every draw falls back to 110101 (东城区)."""
+    for _attempt in range(30):
+        birth = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 55))
+        number = _with_ric_check(f"{region_code}{birth:%Y%m%d}{serial % 1000:03d}")
+        if ric.is_valid(number):
+            return number
+    return _with_ric_check(f"110101{birth:%Y%m%d}{serial % 1000:03d}")
+
+
+def _with_ric_check(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")  # stdnum expects the full 18 characters and ignores the last
 
 
 def _bulk_customers(count: int, managers: list, *, seed: int, audit_actor) -> None:
