@@ -22,13 +22,14 @@ mobile or region id) and how many pairs of that group were already returned.
 import base64
 import difflib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import CharField, Count, QuerySet
 from django.db.models.aggregates import Aggregate
-from django.db.models.functions import Substr, Upper
+from django.db.models.functions import Collate, Substr, Upper
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -60,8 +61,14 @@ SIMILARITY = 0.8  # difflib ratio of two name keys from which names count as sim
 WINDOW = 8  # neighbours each key is compared with, per sort order
 MIN_SIMILAR_KEY = 4  # shorter keys (张伟, 华为) are too short for "similar" to mean anything
 MAX_PHONE_GROUP = 5
+MAX_PHONE_CONTACTS = 20  # contacts with one mobile beyond which it is a switchboard whoever holds it
 STAR_GROUP = 10  # a group larger than this is listed as pairs with its oldest customer, not all pairs
 GROUP_BATCH = 200  # groups fetched per query
+# Repeated mobiles fetched per query: each query scans the mobile index until it has that many, so the first is
+# small (a page of pairs) and the next ones grow when the user's scope makes most of them invisible.
+PHONE_BATCH = 64
+MAX_PHONE_BATCH = 4096
+PHONE_BATCH_COST = 10  # budget units a repeated mobile costs: a page reads at most ~PAGE_BUDGET/10 of them
 PAGE_BUDGET = 60_000  # customers a page may examine for similar names before it returns with a cursor
 CREATE_CHECK_SCAN = 500  # customers of the region with the same first characters compared at create time
 AFTER_GROUP = -1  # cursor "skip" meaning: the group is done, go on after it
@@ -229,12 +236,36 @@ def similarity(first: str, second: str) -> float:
     """difflib's ratio of two name keys (2 × matching characters / total characters), 0 … 1."""
     if not first or not second:
         return 0.0
-    if 2 * min(len(first), len(second)) / (len(first) + len(second)) < SIMILARITY:
-        return 0.0  # the lengths alone rule it out
-    matcher = difflib.SequenceMatcher(None, first, second, autojunk=False)
-    if matcher.quick_ratio() < SIMILARITY:
-        return 0.0
-    return matcher.ratio()
+    return _Comparer(first).ratio_with(_Comparer(second))
+
+
+class _Comparer:
+    """One key compared with many: most comparisons end on cheap upper bounds of the ratio (the lengths, then the
+    characters in common); difflib runs on the rest, reusing its analysis of this key."""
+
+    __slots__ = ("key", "chars", "counts", "_matcher")
+
+    def __init__(self, key: str):
+        self.key = key
+        self.chars = frozenset(key)
+        # Chinese names rarely repeat a character: then a set intersection counts the characters in common.
+        self.counts = Counter(key) if len(self.chars) < len(key) else None
+        self._matcher: difflib.SequenceMatcher | None = None
+
+    def ratio_with(self, other: "_Comparer") -> float:
+        total = len(self.key) + len(other.key)
+        if self.counts is None and other.counts is None:
+            common = len(self.chars & other.chars)  # also ≤ the shorter length: bounds the length difference
+        else:
+            mine, theirs = self.counts or Counter(self.key), other.counts or Counter(other.key)
+            common = sum((mine & theirs).values())
+        if 2 * common < SIMILARITY * total:
+            return 0.0
+        if self._matcher is None:
+            self._matcher = difflib.SequenceMatcher(None, autojunk=False)
+            self._matcher.set_seq2(self.key)
+        self._matcher.set_seq1(other.key)
+        return self._matcher.ratio()
 
 
 def similar_pairs(rows: list[tuple[int, str]], *, window: int = WINDOW) -> list[RawPair]:
@@ -244,14 +275,15 @@ def similar_pairs(rows: list[tuple[int, str]], *, window: int = WINDOW) -> list[
     for pk, key in rows:
         if len(key) >= MIN_SIMILAR_KEY:
             ids_by_key[key].append(pk)
-    keys = list(ids_by_key)
+    comparers = {key: _Comparer(key) for key in ids_by_key}
     ratios: dict[tuple[str, str], float] = {}
-    for ordered in (sorted(keys), sorted(keys, key=lambda key: key[::-1])):
-        for index, key in enumerate(ordered):
+    for keys in (sorted(comparers), sorted(comparers, key=lambda key: key[::-1])):
+        ordered = [comparers[key] for key in keys]
+        for index, comparer in enumerate(ordered):
             for other in ordered[index + 1 : index + 1 + window]:
-                pair = (key, other) if key < other else (other, key)
+                pair = (comparer.key, other.key) if comparer.key < other.key else (other.key, comparer.key)
                 if pair not in ratios:
-                    ratios[pair] = similarity(key, other)
+                    ratios[pair] = comparer.ratio_with(other)
     found: list[RawPair] = []
     for (key, other), ratio in ratios.items():
         if ratio < SIMILARITY:
@@ -280,7 +312,10 @@ class _IdList(Aggregate):
 def _credit_code_groups(live: QuerySet, after, *, inclusive: bool = True) -> Iterator[_Group]:
     """Same organisation code (credit code characters 9-17). No index serves this expression: each batch is one scan
     of the user's customers that have a credit code, grouped by it."""
-    coded = live.filter(credit_code__isnull=False).annotate(organisation=Upper(Substr("credit_code", 9, 9)))
+    organisation = Upper(Substr("credit_code", 9, 9))
+    if connection.vendor == "postgresql":  # sort by code point, not the database locale: digits and A-Z only
+        organisation = Collate(organisation, "C")
+    coded = live.filter(credit_code__isnull=False).annotate(organisation=organisation)
     while True:
         groups = coded.values("organisation").annotate(n=Count("id"), ids=_IdList("id")).filter(n__gt=1)
         if after is not None:
@@ -328,24 +363,29 @@ def _name_groups(live: QuerySet, after, *, inclusive: bool = True) -> Iterator[_
 
 
 def _phone_groups(live: QuerySet, after, *, inclusive: bool = True) -> Iterator[_Group]:
-    """Same contact mobile on 2 … MAX_PHONE_GROUP customers: a scan of contact_mobile_idx, grouped."""
-    phones = Contact.objects.filter(customer__in=live).exclude(mobile="")
+    """Same contact mobile on 2 … MAX_PHONE_GROUP customers. Mobiles held by more than one contact come from an
+    index-only scan of contact_mobile_idx (no join: joining every contact to its customer costs a random read per
+    contact); the few found are then narrowed to distinct customers the user may see."""
+    repeated = Contact.objects.exclude(mobile="").values("mobile").annotate(n=Count("*"))  # COUNT(*): index only
+    repeated = repeated.filter(n__gt=1, n__lte=MAX_PHONE_CONTACTS)
+    size = PHONE_BATCH
     while True:
-        groups = phones.values("mobile").annotate(n=Count("customer_id", distinct=True))
-        groups = groups.filter(n__gt=1, n__lte=MAX_PHONE_GROUP)
+        batch = repeated
         if after is not None:
-            groups = groups.filter(**{"mobile__gte" if inclusive else "mobile__gt": after})
-        keys = list(groups.order_by("mobile").values_list("mobile", flat=True)[:GROUP_BATCH])
-        members: dict[str, set[int]] = defaultdict(set)
-        for mobile, customer_id in phones.filter(mobile__in=keys).values_list("mobile", "customer_id"):
-            members[mobile].add(customer_id)
+            batch = batch.filter(**{"mobile__gte" if inclusive else "mobile__gt": after})
+        keys = list(batch.order_by("mobile").values_list("mobile", flat=True)[:size])
+        holders: dict[str, set[int]] = defaultdict(set)
+        for mobile, customer_id in Contact.objects.filter(mobile__in=keys).values_list("mobile", "customer_id"):
+            holders[mobile].add(customer_id)
+        shared = {mobile: ids for mobile, ids in holders.items() if 1 < len(ids) <= MAX_PHONE_GROUP}
+        visible = set(live.filter(pk__in={pk for ids in shared.values() for pk in ids}).values_list("pk", flat=True))
         for mobile in keys:
-            ids = sorted(members[mobile])
-            score = SCORE_PHONE_PAIR if len(ids) == 2 else SCORE_PHONE_GROUP
-            yield _Group(mobile, [(a, b, score, mobile) for a, b in _group_pairs(ids)], len(ids))
-        if len(keys) < GROUP_BATCH:
+            ids = sorted(shared.get(mobile, set()) & visible)
+            score = SCORE_PHONE_PAIR if len(shared.get(mobile, ())) == 2 else SCORE_PHONE_GROUP
+            yield _Group(mobile, [(a, b, score, mobile) for a, b in _group_pairs(ids)], PHONE_BATCH_COST)
+        if len(keys) < size:
             return
-        after, inclusive = keys[-1], False
+        after, inclusive, size = keys[-1], False, min(size * 4, MAX_PHONE_BATCH)
 
 
 def _similar_name_groups(live: QuerySet, after, *, inclusive: bool = True) -> Iterator[_Group]:
