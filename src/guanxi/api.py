@@ -8,6 +8,7 @@ from guanxi.core.api_errors import install_error_handlers
 from guanxi.core.auth import api_auth
 from guanxi.customers.api import router as customers_router
 from guanxi.customers.api_duplicates import router as duplicates_router
+from guanxi.customers.export_api import router as export_router
 from guanxi.imports.api import router as imports_router
 
 
@@ -26,5 +27,6 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/", duplicates_router)  # before customers: /customers/duplicates is not /customers/{customer_id}
+api.add_router("/", export_router)  # before customers, like duplicates
 api.add_router("/", customers_router)
 api.add_router("/", imports_router)

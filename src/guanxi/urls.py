@@ -14,6 +14,7 @@ urlpatterns = [
     path("language/", core_views.language, name="language"),
     path("search/", core_views.search_page, name="search"),
     path("", include("guanxi.customers.urls")),
+    path("imports/", include("guanxi.imports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -73,7 +73,6 @@ CUSTOMER_FIELDS = (
         "name",
         gettext_lazy("name"),
         ("客户名称", "客户名", "名称", "单位名称", "企业名称", "公司名称", "户名", "姓名", "customer name", "company"),
-        required=True,
     ),
     Field("kind", gettext_lazy("kind"), ("客户类型", "类型", "客户性质", "type", "customer type")),
     Field(
@@ -384,6 +383,12 @@ class CustomerImporter(Importer):
     fields = CUSTOMER_FIELDS
     default_options = {"match": list(MATCH_KEYS)}
 
+    def missing_fields(self, mapped: set[str]) -> list[str]:
+        """New customers need a name; rows that update existing customers may bring only an identifier."""
+        if mapped & {"name", "number", "credit_code", "id_number"}:
+            return []
+        return [str(f.label) for f in self.fields if f.key in ("name", "number", "credit_code", "id_number")]
+
     def clean_options(self, options: dict) -> dict:
         options = super().clean_options(options)
         match = options.get("match")
@@ -458,6 +463,7 @@ class CustomerImporter(Importer):
                 plan.error(line.number, "number", _("This number belongs to another customer."), line.customer_number)
                 line.ok = False
             if not line.ok:
+                _check_alone(line, plan)
                 continue
             key = ("pk", target.pk) if target is not None else (identity or ("row", line.number))
             if key in groups:
@@ -552,6 +558,25 @@ def _valid_customer(customer: Customer, given: set[str], row: int, plan: Plan) -
     return not errors
 
 
+def _check_alone(line: Line, plan: Plan) -> None:
+    """A row that cannot be imported as it is still gets all its field errors reported, not only the first."""
+    flagged = {error.field for error in plan.errors if error.row == line.number}
+    data = {k: v for k, v in line.customer.items() if k in services.CUSTOMER_FIELDS}
+    customer = Customer(**data)
+    given = {_MODEL_NAMES.get(key, key) for key in data} - {"name", "kind"}
+    for name, messages in _errors_of(customer, given, CUSTOMER_UNCHECKED | {"name", "kind"}).items():
+        if name not in flagged:
+            for message in messages:
+                plan.error(line.number, name, message, getattr(customer, name, ""))
+    if line.contact:
+        contact = Contact(**line.contact)
+        for name, messages in _errors_of(contact, set(line.contact), CONTACT_UNCHECKED).items():
+            key = line.sources.get(name, "contact_" + name)
+            if key not in flagged:
+                for message in messages:
+                    plan.error(line.number, key, message, getattr(contact, name, ""))
+
+
 def _fail(group, plan: Plan, field_name: str, message: str, value) -> None:
     plan.error(group.lines[0].number, field_name, message, value)
     group.action = "error"
@@ -637,6 +662,13 @@ class ContactImporter(Importer):
     permission = "customers.add_contact"
     formats = ("csv", "xlsx", "vcf")
     fields = CONTACT_IMPORT_FIELDS
+
+    def missing_fields(self, mapped: set[str]) -> list[str]:
+        labels = {f.key: str(f.label) for f in self.fields}
+        missing = [] if "name" in mapped else [labels["name"]]
+        if not mapped & {"customer_number", "customer_credit_code", "customer_name"}:
+            missing.append(labels["customer_name"])
+        return missing
 
     def plan(self, *, actor, rows, options: dict, progress: Progress) -> Plan:
         plan = Plan()

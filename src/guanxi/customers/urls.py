@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from guanxi.customers import duplicate_views, views
+from guanxi.customers import duplicate_views, export_views, views
 
 app_name = "customers"
 
@@ -8,6 +8,7 @@ customer_urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
     path("bulk/", views.customer_bulk, name="bulk"),
+    path("export/", export_views.customer_export, name="export"),
     path("filters/", views.saved_filter_save, name="filter_save"),
     path("filters/<int:filter_id>/delete/", views.saved_filter_delete, name="filter_delete"),
     path("duplicates/", duplicate_views.duplicate_list, name="duplicates"),

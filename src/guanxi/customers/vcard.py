@@ -13,6 +13,7 @@ def contact_vcard(*, user, contact: Contact) -> str:
     card.add("fn").value = contact.name
     card.add("n").value = vobject.vcard.Name(family=contact.name[:1], given=contact.name[1:])
     card.add("org").value = [contact.customer.name]
+    card.add("x-guanxi-customer").value = contact.customer.number  # lets the file be imported back to its customer
     if contact.title:
         card.add("title").value = contact.title
     if sees_sensitive_fields(user):

@@ -93,9 +93,6 @@ class Importer:
 
     def recognise(self, headers: list[str], remembered: dict[str, str] | None = None) -> dict[str, str]:
         """A mapping for `headers`: what the user chose last time for the same header, else what the header says."""
-        fixed = self.fixed_mapping(headers)
-        if fixed is not None:
-            return fixed
         index, keys, remembered = self.header_index(), self.field_keys(), remembered or {}
         mapping: dict[str, str] = {}
         taken: set[str] = set()
@@ -117,9 +114,9 @@ class Importer:
         """Options with defaults filled in; raise django ValidationError({"options": …}) on a bad one."""
         return {**self.default_options, **(options or {})}
 
-    def fixed_mapping(self, headers: list[str]) -> dict[str, str] | None:
-        """For formats whose columns are known (vCard), the mapping; None when the user maps the columns."""
-        return None
+    def missing_fields(self, mapped: set[str]) -> list[str]:
+        """Labels of the fields a mapping must include (the required ones by default)."""
+        return [str(f.label) for f in self.fields if f.required and f.key not in mapped]
 
     def plan(self, *, actor, rows: Iterable[Row], options: dict, progress: Progress) -> Plan:
         raise NotImplementedError

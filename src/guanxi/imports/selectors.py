@@ -34,3 +34,22 @@ def remembered_mapping(*, user, kind: str) -> dict[str, str]:
     """Normalised header → field key, as the user last mapped a file of this kind."""
     columns = ImportMapping.objects.filter(user=user, kind=kind).values_list("columns", flat=True).first()
     return columns or {}
+
+
+def import_job_samples(*, job: ImportJob, count: int = 3) -> list[list]:
+    """The first data rows of the job's file, to show beside the columns while mapping them."""
+    from pathlib import Path
+
+    from guanxi.imports import readers, registry
+    from guanxi.imports.values import text
+
+    importer = registry.get(job.kind)
+    if importer is None or not job.file:
+        return []
+    table = readers.open_table(Path(job.file.path), job.format, importer, header_row=job.header_row or None)
+    samples = []
+    for _number, cells in table.rows():
+        samples.append([text(cell) for cell in cells])
+        if len(samples) >= count:
+            break
+    return samples

@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 
@@ -159,7 +159,10 @@ def import_job_run(*, job_id: int, attempt: int) -> ImportJob | None:
     job = ImportJob.objects.get(pk=job_id)
     with translation.override(job.options.get("language") or settings.LANGUAGE_CODE):
         try:
-            _run(job)
+            # Inside a caller's transaction (an inline run in a test or an atomic request), a savepoint keeps a
+            # failed run from breaking it; a worker has none, so progress stays visible while the job runs.
+            with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
+                _run(job)
         except Exception as exc:
             if not isinstance(exc, ValidationError | PermissionDenied | StaleVersion | Superseded | IntegrityError):
                 logger.exception("import job %s (attempt %s) failed", job_id, attempt)
@@ -206,6 +209,8 @@ def _run(job: ImportJob) -> None:
     options = importer.clean_options(job.options)
     with _without_gc():
         plan = importer.plan(actor=actor, rows=rows, options=options, progress=_Heartbeat(job))
+    if plan.total == 0:
+        plan.error(job.header_row + 1, "", _("The file has no rows to import."))
     counts = _counts(plan)
     if plan.errors:
         _store_errors(job, plan)
@@ -269,7 +274,7 @@ class _Heartbeat:
 def _counts(plan: Plan) -> dict:
     return {
         "total_rows": plan.total,
-        "valid_rows": plan.total - plan.invalid_rows,
+        "valid_rows": max(plan.total - plan.invalid_rows, 0),
         "invalid_rows": plan.invalid_rows,
         "created_count": plan.created,
         "updated_count": plan.updated,
@@ -376,9 +381,9 @@ def _check_mapping(importer: Importer, mapping: dict[str, str]) -> None:
             raise ValidationError({"mapping": message % {"first": used[key], "second": header}})
         if key:
             used[key] = header
-    for spec in importer.fields:
-        if spec.required and spec.key not in used:
-            raise ValidationError({"mapping": _("Map a column to the field “%(field)s”.") % {"field": spec.label}})
+    missing = importer.missing_fields(set(used))
+    if missing:
+        raise ValidationError({"mapping": _("Map a column to: %(fields)s.") % {"fields": " / ".join(missing)}})
 
 
 def _remember(actor, kind: str, mapping: dict[str, str]) -> None:
