@@ -58,7 +58,7 @@ class RawDb:
         else:
             import psycopg
 
-            self.conn = psycopg.connect(url, autocommit=True)
+            self.conn = psycopg.connect(url, autocommit=True, application_name="bench-raw")
             self.cursor = psycopg.ClientCursor(self.conn)  # Django's psycopg 3 backend binds client-side too
 
     def all(self, sql: str, params=()) -> list[tuple]:
@@ -179,6 +179,55 @@ class Client:
 
 
 # --------------------------------------------------------------------------------------------------------------------
+# CPU accounting: wall-clock latency on a shared machine depends on what else runs; CPU time per request much less.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads); 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def child_pids(parent: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds of a server's worker processes and, on PostgreSQL, of the backends serving it (found by the
+    application_name its DATABASE_URL sets)."""
+
+    def __init__(self, raw: "RawDb", server_pid: int | None, application_name: str | None):
+        self.raw, self.server_pid, self.application_name = raw, server_pid, application_name
+
+    def sample(self) -> tuple[dict, dict]:
+        app = {pid: process_cpu(pid) for pid in child_pids(self.server_pid)} if self.server_pid else {}
+        db = {}
+        if self.application_name and not self.raw.sqlite:
+            for (pid,) in self.raw.all(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [self.application_name]
+            ):
+                db[pid] = process_cpu(pid)
+        return app, db
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> float:
+        """CPU between two samples; processes that ended in between lose what they spent (rare: reported)."""
+        return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+# --------------------------------------------------------------------------------------------------------------------
 # Scenarios
 
 
@@ -259,11 +308,16 @@ def item_ids(client: Client, path: str) -> list[int]:
     return [item["id"] for item in client.json(path)["items"]]
 
 
-def measure(scenario: Scenario, guanxi: Client, floor: Client, raw: RawDb, requests: int, warmup: int) -> None:
+def measure(
+    scenario: Scenario, guanxi: Client, floor: Client, raw: RawDb, requests: int, warmup: int, meters: dict
+) -> None:
     timings = {"guanxi": [], "floor": [], "raw": [], "raw_all": []}
+    before: dict = {}
     per_query: list[list[float]] = [[] for _ in scenario.raw_queries[0]]
     count = len(scenario.guanxi_paths)
     for index in range(-warmup, requests):
+        if index == 0:
+            before = {name: meter.sample() for name, meter in meters.items()}
         slot = index % count
         status, body, elapsed = guanxi.get(scenario.guanxi_paths[slot])
         if status != 200:
@@ -291,9 +345,15 @@ def measure(scenario: Scenario, guanxi: Client, floor: Client, raw: RawDb, reque
         timings["raw_all"].append(raw_total)
         for position, spent in enumerate(query_times):
             per_query[position].append(spent)
+    after = {name: meter.sample() for name, meter in meters.items()}
     scenario.results = {
         key: {"p50": percentile(values, 0.5) * 1000, "p95": percentile(values, 0.95) * 1000}
         for key, values in timings.items()
+    }
+    scenario.results["cpu"] = {
+        f"{name}_{part}": CpuMeter.spent(before[name][index], after[name][index]) / requests * 1000
+        for name in meters
+        for index, part in enumerate(("app", "db"))
     }
     scenario.results["per_query"] = [percentile(values, 0.5) * 1000 for values in per_query]
     scenario.results["bytes"] = len(body), len(floor_body)
@@ -357,6 +417,35 @@ def results_table(scenarios: list[Scenario]) -> list[str]:
     return lines
 
 
+def cpu_table(scenarios: list[Scenario], sqlite: bool) -> list[str]:
+    if sqlite:
+        lines = [
+            "| user | scenario | Guanxi CPU ms/request | floor CPU ms/request | Guanxi / floor |",
+            "|---|---|---|---|---|",
+        ]
+        for s in scenarios:
+            c = s.results["cpu"]
+            lines.append(
+                f"| {s.user} | {s.name} | {c['guanxi_app']:.2f} | {c['floor_app']:.2f} "
+                f"| {ratio(c['guanxi_app'], c['floor_app'])} |"
+            )
+        return lines
+    lines = [
+        "| user | scenario | Guanxi CPU ms/request: app + PostgreSQL | floor: app + PostgreSQL "
+        "| raw SQL: PostgreSQL | Guanxi / floor (total) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in scenarios:
+        c = s.results["cpu"]
+        guanxi, floor = c["guanxi_app"] + c["guanxi_db"], c["floor_app"] + c["floor_db"]
+        lines.append(
+            f"| {s.user} | {s.name} | {c['guanxi_app']:.2f} + {c['guanxi_db']:.2f} = {guanxi:.2f} "
+            f"| {c['floor_app']:.2f} + {c['floor_db']:.2f} = {floor:.2f} | {c['raw_db']:.2f} "
+            f"| {ratio(guanxi, floor)} |"
+        )
+    return lines
+
+
 def query_table(scenarios: list[Scenario]) -> list[str]:
     lines = [
         "| user | scenario | statement | kind | raw p50 ms |",
@@ -385,7 +474,9 @@ def targets(scenarios: list[Scenario]) -> list[str]:
     return lines
 
 
-def render(label: str, args, facts: dict, sizes: dict, gen: dict | None, scenarios: list[Scenario], plans: dict) -> str:
+def render(
+    label: str, args, facts: dict, sizes: dict, gen: dict | None, scenarios: list[Scenario], plans: dict, sqlite: bool
+) -> str:
     command = " ".join([".venv/bin/python bench/api_bench.py", *sys.argv[1:]])
     out = [
         f"<!-- BEGIN RUN {label} -->",
@@ -393,7 +484,7 @@ def render(label: str, args, facts: dict, sizes: dict, gen: dict | None, scenari
         "",
         f"- date: {facts['date']}; commit `{facts['commit']}`",
         f"- machine: {facts['nproc']} CPUs ({facts['cpu']}), {facts['memory']}, shared with other work "
-        f"(load average at start {facts['load'][0]:.2f})",
+        f"(1-minute load average {facts['load'][0]:.2f} at start, {facts['load_end'][0]:.2f} at end)",
         f"- software: {facts['database']}; Python {facts['python']}, Django {facts['django']}, "
         f"django-ninja {facts['ninja']}",
         f"- data: {sizes['customers']:,} customers ({sizes['archived']:,} archived), {sizes['contacts']:,} contacts; "
@@ -419,6 +510,11 @@ def render(label: str, args, facts: dict, sizes: dict, gen: dict | None, scenari
         "replayed with the database driver and fully fetched; auth and scope statements are listed below.",
         "",
         *results_table(scenarios),
+        "",
+        "CPU time per request (server processes and the PostgreSQL backends serving them, from /proc; less "
+        "sensitive to other load on the machine than latency):",
+        "",
+        *cpu_table(scenarios, sqlite),
         "",
         "Targets (issue 2, section 7):",
         "",
@@ -461,6 +557,13 @@ def write_results(path: Path, label: str, section: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
+
+
+def with_application_name(url: str, name: str) -> str:
+    """PostgreSQL URLs get ?application_name= (dj-database-url passes it on), so CPU can be charged per server."""
+    if url.startswith("sqlite:"):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
 
 
 def wait_for_quiet(max_load: float) -> None:
@@ -552,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=args.database_url,
+        DATABASE_URL=with_application_name(args.database_url, "bench-guanxi"),
         GUANXI_HOME=str(DATA_DIR / "home"),
         PYTHONPATH=str(BENCH_DIR),
         GUANXI_LOG_LEVEL="ERROR",
@@ -580,7 +683,11 @@ def main(argv: list[str] | None = None) -> int:
                 "/api/v1/me",
             )
         )
-        floor_env = dict(env, DJANGO_SETTINGS_MODULE="floor.settings")
+        floor_env = dict(
+            env,
+            DJANGO_SETTINGS_MODULE="floor.settings",
+            DATABASE_URL=with_application_name(args.database_url, "bench-floor"),
+        )
         servers.append(
             start_server(
                 "floor",
@@ -594,10 +701,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         scenarios = build_scenarios(args, raw, rng, env, floor_env, guanxi_port, floor_port, users, region_id)
         floor_client = Client(floor_port)
+        meters = {
+            "guanxi": CpuMeter(raw, servers[0].process.pid, "bench-guanxi"),
+            "floor": CpuMeter(raw, servers[1].process.pid, "bench-floor"),
+            "raw": CpuMeter(raw, None, "bench-raw"),
+        }
         for scenario in scenarios:
             guanxi_client = Client(guanxi_port, {"Authorization": scenario.authorization})
             print(f"  {scenario.user:<6} {scenario.name:<22}", end="", flush=True)
-            measure(scenario, guanxi_client, floor_client, raw, args.requests, args.warmup)
+            measure(scenario, guanxi_client, floor_client, raw, args.requests, args.warmup, meters)
             r = scenario.results
             print(
                 f" Guanxi {r['guanxi']['p50']:6.2f} / {r['guanxi']['p95']:6.2f} ms"
@@ -617,9 +729,11 @@ def main(argv: list[str] | None = None) -> int:
     facts["load_end"] = os.getloadavg()
     gen_stats_path = DATA_DIR / "generate-stats.json"
     gen = json.loads(gen_stats_path.read_text()).get(args.database_url) if gen_stats_path.exists() else None
-    section = render(label, args, facts, sizes, gen, scenarios, plans)
+    section = render(label, args, facts, sizes, gen, scenarios, plans, raw.sqlite)
     print()
     print("\n".join(results_table(scenarios)))
+    print()
+    print("\n".join(cpu_table(scenarios, raw.sqlite)))
     print()
     print("\n".join(targets(scenarios)))
     print()
