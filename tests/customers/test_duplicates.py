@@ -212,6 +212,16 @@ def test_pages_cover_every_pair_once_across_groups_and_reasons(users, monkeypatc
         assert pairs(users.bm1, limit=limit) == expected
 
 
+def test_similar_names_page_across_regions_read_in_small_batches(users, monkeypatch, chaoyang, dongcheng):
+    monkeypatch.setattr(duplicates, "SIMILAR_BATCH", 2)  # regions cut short and read again whole
+    first = [make_customer(users.bm1, name=f"恒聪百汇化工{suffix}", region_id=chaoyang.pk) for suffix in "甲乙丙"]
+    second = [make_customer(users.bm1, name=f"立信电子科技{suffix}", region_id=dongcheng.pk) for suffix in "甲乙"]
+    expected = {(x.pk, y.pk, "similar_name") for group in (first, second) for x in group for y in group if x.pk < y.pk}
+
+    for limit in (1, 2, 50):
+        assert pairs(users.bm1, reason="similar_name", limit=limit) == expected
+
+
 def test_a_large_group_pairs_with_its_oldest_customer(users):
     group = [make_customer(users.bm1, name="连锁药店") for _ in range(duplicates.STAR_GROUP + 2)]
 

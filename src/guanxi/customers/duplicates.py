@@ -69,6 +69,7 @@ GROUP_BATCH = 200  # groups fetched per query
 PHONE_BATCH = 64
 MAX_PHONE_BATCH = 4096
 PHONE_BATCH_COST = 10  # budget units a repeated mobile costs: a page reads at most ~PAGE_BUDGET/10 of them
+SIMILAR_BATCH = 5_000  # organisations read per query for similar names (small regions share one query)
 PAGE_BUDGET = 60_000  # customers a page may examine for similar names before it returns with a cursor
 CREATE_CHECK_SCAN = 500  # customers of the region with the same first characters compared at create time
 AFTER_GROUP = -1  # cursor "skip" meaning: the group is done, go on after it
@@ -389,20 +390,34 @@ def _phone_groups(live: QuerySet, after, *, inclusive: bool = True) -> Iterator[
 
 
 def _similar_name_groups(live: QuerySet, after, *, inclusive: bool = True) -> Iterator[_Group]:
-    """Similar names, one region at a time (regions in id order): the region's organisations come from the
-    (region, name, id) index and are compared in memory by similar_pairs()."""
+    """Similar names, one region at a time (regions in id order). Organisations are read in region order from the
+    (region, name, id) index, SIMILAR_BATCH rows a query (small regions share one), and compared in memory by
+    similar_pairs()."""
     organisations = live.filter(kind=Customer.Kind.ORGANISATION)
     region = after if isinstance(after, int) else 0
     if not inclusive and isinstance(after, int):
         region += 1
     while True:
-        region = organisations.filter(region_id__gte=region).order_by("region_id").values_list("region_id").first()
-        if region is None:
+        rows = list(
+            organisations.filter(region_id__gte=region)
+            .order_by("region_id")
+            .values_list("region_id", "pk", "name_key")[:SIMILAR_BATCH]
+        )
+        if not rows:
             return
-        (region,) = region
-        rows = list(organisations.filter(region_id=region).values_list("pk", "name_key"))
-        yield _Group(region, similar_pairs(rows), len(rows))
-        region += 1
+        by_region: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for region_id, pk, key in rows:
+            by_region[region_id].append((pk, key))
+        regions = list(by_region)
+        if len(rows) == SIMILAR_BATCH:  # the last region may be cut short: read it again, whole
+            last = regions[-1]
+            if len(regions) > 1:
+                regions.pop()
+            else:
+                by_region[last] = list(organisations.filter(region_id=last).values_list("pk", "name_key"))
+        for region_id in regions:
+            yield _Group(region_id, similar_pairs(by_region[region_id]), len(by_region[region_id]))
+        region = regions[-1] + 1
 
 
 _SOURCES = {
