@@ -16,8 +16,7 @@ import re
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from guanxi.core import search
 from guanxi.core.masking import phone_for
@@ -144,5 +143,5 @@ def search_contacts(*, user, q: str, limit: int) -> list[search.SearchHit]:
     return hits
 
 
-search.register(search.SearchKind("customers", _("Customers"), search_customers, order=10))
-search.register(search.SearchKind("contacts", _("Contacts"), search_contacts, order=20))
+search.register(search.SearchKind("customers", pgettext_lazy("search kind", "Customers"), search_customers, order=10))
+search.register(search.SearchKind("contacts", pgettext_lazy("search kind", "Contacts"), search_contacts, order=20))
