@@ -1,7 +1,9 @@
 """Duplicate candidates: each reason, record scope, pagination, the create-time warning (API and form)."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guanxi.customers import duplicates
@@ -228,6 +230,21 @@ def test_a_large_group_pairs_with_its_oldest_customer(users):
     found = pairs(users.bm1, reason="name")
 
     assert found == {(group[0].pk, other.pk, "name") for other in group[1:]}
+
+
+def test_the_number_of_queries_does_not_grow_with_the_pairs(users):
+    def queries_for(count: int) -> int:
+        for index in range(count):
+            a = make_customer(users.bm1, name=f"查询{count}-{index}有限公司")
+            b = make_customer(users.bm1, name=f"查询{count}-{index}股份公司")
+            make_contact(users.bm1, a, mobile=f"1310{count:03d}{index:04d}")
+            make_contact(users.bm1, b, mobile=f"1310{count:03d}{index:04d}")
+        user = fresh(users.bm1)
+        with CaptureQueriesContext(connection) as captured:
+            duplicate_pairs(user=user, limit=200)
+        return len(captured)
+
+    assert queries_for(2) == queries_for(20)
 
 
 def test_a_bad_cursor_is_refused(users, api):

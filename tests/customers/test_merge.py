@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guanxi.core.models import AuditLog
@@ -235,6 +236,20 @@ def test_earlier_tombstones_are_repointed_at_the_survivor(users, pair):
 
     older.refresh_from_db()
     assert older.merged_into_id == survivor.pk
+
+
+def test_the_number_of_queries_does_not_grow_with_the_records_moved(users):
+    def queries_for(count: int) -> int:
+        survivor = make_customer(users.bm1, name=f"计数{count}有限公司")
+        merged = make_customer(users.bm1, name=f"计数{count}股份公司")
+        for index in range(count):
+            make_contact(users.bm1, merged, name=f"计数联系人{index}")
+            make_customer(users.bm1, name=f"计数成员{count}-{index}", parent_id=merged.pk)
+        with CaptureQueriesContext(connection) as captured:
+            do_merge(users.bm1, survivor, merged)
+        return len(captured)
+
+    assert queries_for(2) == queries_for(25)
 
 
 # --- handlers registered by other apps ------------------------------------------------------------------------------
