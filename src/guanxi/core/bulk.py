@@ -7,6 +7,7 @@ each field once per value with the backend's own adapters and hand the rows to t
 
 import operator
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 
 from django.db import connections, models, router
 from django.utils import timezone
@@ -32,6 +33,24 @@ _PASS_THROUGH = {
 }
 
 
+def new_instance(model: type[models.Model], values: dict) -> models.Model:
+    """An unsaved `model(**values)` (keys are attnames, e.g. "region_id"), built through the positional fast path
+    that Model.from_db uses: several times cheaper than keyword arguments when hundreds of thousands are made."""
+    attnames, defaults, index = _layout(model)
+    args = [value() if callable(value) else value for value in defaults]
+    for key, value in values.items():
+        args[index[key]] = value
+    return model(*args)
+
+
+@cache
+def _layout(model: type[models.Model]) -> tuple[list[str], list, dict[str, int]]:
+    fields = model._meta.concrete_fields
+    # A field's default, or the callable that makes it (a fresh dict for each instance, not one shared).
+    defaults = [f.default if f.has_default() else f.get_default() for f in fields]
+    return [f.attname for f in fields], defaults, {f.attname: i for i, f in enumerate(fields)}
+
+
 def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     """INSERT unsaved instances of `model` (auto-increment primary key) and set their primary keys.
 
@@ -53,23 +72,52 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
             for obj in objs:
                 setattr(obj, f.attname, now)
     ids = _new_ids(connection, meta, len(objs))
-    rows = _rows(objs, fields, connection, leading=ids)
     columns = [meta.pk.column, *(f.column for f in fields)]
-    table = connection.ops.quote_name(meta.db_table)
-    column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            sql = f"INSERT INTO {table} ({column_list}) VALUES ({', '.join(['%s'] * len(columns))})"
-            for batch in _batches(rows):
-                cursor.executemany(sql, batch)
+    _copy_in(connection, meta.db_table, columns, _rows(objs, fields, connection, leading=ids))
     for obj, new_id in zip(objs, ids, strict=True):
         obj.pk = new_id
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert_rows(model: type[models.Model], names: list[str], rows: Iterable[Sequence]) -> None:
+    """INSERT plain rows: values of the fields `names` (attnames) in that order; the primary key is left to the
+    database and auto_now(_add) fields not named are set to now. For rows nobody reads back (audit entries)."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        model.objects.bulk_create([model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=1000)
+        return
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    stamped = [f for f in meta.concrete_fields if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))]
+    stamped = [f for f in stamped if f not in fields]
+    stamp = [f.get_db_prep_save(timezone.now(), connection) for f in stamped]
+    converters = [(i, c) for i, c in enumerate(_converter(f, connection) for f in fields) if c is not _same]
+
+    def prepared() -> Iterable[list]:
+        for values in rows:
+            row = list(values)
+            for index, convert in converters:
+                row[index] = convert(row[index])
+            row.extend(stamp)
+            yield row
+
+    _copy_in(connection, meta.db_table, [f.column for f in (*fields, *stamped)], prepared())
+
+
+def _copy_in(connection, table: str, columns: list[str], rows: Iterable[list]) -> None:
+    """COPY on PostgreSQL, one prepared INSERT executed for every row on SQLite."""
+    quote = connection.ops.quote_name
+    column_list = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {quote(table)} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            sql = f"INSERT INTO {quote(table)} ({column_list}) VALUES ({', '.join(['%s'] * len(columns))})"
+            for batch in _batches(rows):
+                cursor.executemany(sql, batch)
 
 
 def update_many(model: type[models.Model], objs: Sequence[models.Model], fields: Iterable[str]) -> None:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guanxi.core import audit
+from guanxi.core.bulk import new_instance
 from guanxi.customers import bulk, selectors, services
 from guanxi.customers.import_context import ImportContext
 from guanxi.customers.models import Contact, Customer
@@ -245,7 +246,8 @@ def _field_names(model) -> frozenset[str]:
 
 @cache
 def _required(model) -> frozenset[str]:
-    return frozenset(f.name for f in model._meta.concrete_fields if not f.blank and f.editable)
+    """Fields that must have a value and have no default: the ones a row can leave invalid by leaving them out."""
+    return frozenset(f.name for f in model._meta.concrete_fields if not f.blank and f.editable and not f.has_default())
 
 
 def _chunks(values):
@@ -311,7 +313,7 @@ class ContactPlanner:
         if not self.can_add:
             self._error(line, "name", _("You are not allowed to add contacts."))
             return "error"
-        contact = Contact(**values)
+        contact = new_instance(Contact, values)
         # The first contact of a customer is its primary one, as in contact_create.
         contact.primary = not planned and not (customer_id and self.existing.get(customer_id))
         if not self._valid(line, contact):
@@ -504,7 +506,7 @@ class CustomerImporter(Importer):
                 data["kind"] = PERSON if data.get("id_number") and not data.get("credit_code") else ORG
             if data.get("owner_id") is None:
                 data["owner_id"] = ctx.default_owner_id
-            customer = Customer(**{k: v for k, v in data.items() if k in services.CUSTOMER_FIELDS})
+            customer = new_instance(Customer, {k: v for k, v in data.items() if k in services.CUSTOMER_FIELDS})
             customer.org_unit_id = ctx.unit_for(customer.owner_id)
             customer.created_by = ctx.actor
             customer.name_key = name_key(customer.name)
@@ -562,14 +564,14 @@ def _check_alone(line: Line, plan: Plan) -> None:
     """A row that cannot be imported as it is still gets all its field errors reported, not only the first."""
     flagged = {error.field for error in plan.errors if error.row == line.number}
     data = {k: v for k, v in line.customer.items() if k in services.CUSTOMER_FIELDS}
-    customer = Customer(**data)
+    customer = new_instance(Customer, data)
     given = {_MODEL_NAMES.get(key, key) for key in data} - {"name", "kind"}
     for name, messages in _errors_of(customer, given, CUSTOMER_UNCHECKED | {"name", "kind"}).items():
         if name not in flagged:
             for message in messages:
                 plan.error(line.number, name, message, getattr(customer, name, ""))
     if line.contact:
-        contact = Contact(**line.contact)
+        contact = new_instance(Contact, line.contact)
         for name, messages in _errors_of(contact, set(line.contact), CONTACT_UNCHECKED).items():
             key = line.sources.get(name, "contact_" + name)
             if key not in flagged:

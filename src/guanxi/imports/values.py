@@ -27,6 +27,8 @@ def normalise_header(value) -> str:
 
 def text(value) -> str:
     """A cell as stripped text. Whole numbers lose the ".0" spreadsheets add (13800138000.0 → 13800138000)."""
+    if value.__class__ is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -1,7 +1,15 @@
-"""`guanxi serve`: the production web server (gunicorn), not Django's runserver."""
+"""`guanxi serve`: the production web server (gunicorn), not Django's runserver.
 
+Without an external broker (REDIS_URL) it also starts `guanxi worker --beat` beside gunicorn, so one machine runs
+background jobs with nothing else to set up; the worker stops with the server.
+"""
+
+import argparse
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -36,11 +44,28 @@ class Command(BaseCommand):
             help="worker processes (default: 2 × CPUs + 1 on PostgreSQL, 2 on SQLite)",
         )
         parser.add_argument("--threads", type=int, default=int(os.environ.get("GUANXI_THREADS", "4")))
+        parser.add_argument(
+            "--worker",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="start a background worker beside the web server (default: when no external broker is configured)",
+        )
 
     def handle(self, *args, **options) -> None:
         sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
         workers = options["workers"] or (2 if sqlite else multiprocessing.cpu_count() * 2 + 1)
         self.stdout.write(f"Guanxi on http://{options['host']}:{options['port']}/ ({workers} workers)")
+        start_worker = options["worker"]
+        if start_worker is None:
+            start_worker = settings.GUANXI_EMBEDDED_BROKER or os.environ.get("GUANXI_SERVE_WORKER") == "1"
+        worker = _spawn_worker() if start_worker else None
+        try:
+            self._serve(options, workers)
+        finally:
+            if worker is not None:
+                _stop(worker)
+
+    def _serve(self, options: dict, workers: int) -> None:
         GuanxiServer(
             {
                 "bind": f"{options['host']}:{options['port']}",
@@ -52,3 +77,26 @@ class Command(BaseCommand):
                 "graceful_timeout": 20,
             }
         ).run()
+
+
+def _spawn_worker() -> subprocess.Popen:
+    """`guanxi worker --beat` as a child process; on Linux it is told to stop if this process dies."""
+    command = [sys.executable, "-m", "guanxi.cli", "worker", "--beat"]
+    return subprocess.Popen(command, preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    """Warm shutdown: the worker finishes its current task (an import commits or rolls back), then exits."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
