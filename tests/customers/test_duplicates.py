@@ -1,6 +1,9 @@
 """Duplicate candidates: each reason, record scope, pagination, the create-time warning (API and form)."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -378,3 +381,16 @@ def test_the_create_form_without_look_alikes_creates_at_once(users):
     )
 
     assert response.status_code == 302
+
+
+def test_rebuild_name_keys_rewrites_stale_keys_only(users):
+    stale = make_customer(users.bm1, name="旧规则钢铁集团有限公司")
+    current = make_customer(users.bm1, name="新规则化工有限公司")
+    Customer.objects.filter(pk=stale.pk).update(name_key="旧规则钢铁集团")  # as the old rules wrote it
+    out = StringIO()
+
+    call_command("rebuild_name_keys", stdout=out)
+
+    assert Customer.objects.get(pk=stale.pk).name_key == "旧规则钢铁"
+    assert Customer.objects.get(pk=current.pk).name_key == "新规则化工"
+    assert "1 name keys updated" in out.getvalue()
