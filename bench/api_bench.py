@@ -309,9 +309,18 @@ def item_ids(client: Client, path: str) -> list[int]:
 
 
 def measure(
-    scenario: Scenario, guanxi: Client, floor: Client, raw: RawDb, requests: int, warmup: int, meters: dict
+    scenario: Scenario,
+    guanxi: Client,
+    floor: Client,
+    raw: RawDb,
+    requests: int,
+    warmup: int,
+    meters: dict,
+    variant: Client | None = None,
 ) -> None:
     timings = {"guanxi": [], "floor": [], "raw": [], "raw_all": []}
+    if variant:
+        timings["variant"] = []
     before: dict = {}
     per_query: list[list[float]] = [[] for _ in scenario.raw_queries[0]]
     count = len(scenario.guanxi_paths)
@@ -322,6 +331,10 @@ def measure(
         status, body, elapsed = guanxi.get(scenario.guanxi_paths[slot])
         if status != 200:
             raise RuntimeError(f"guanxi {scenario.guanxi_paths[slot]}: {status} {body[:200]!r}")
+        if variant:
+            variant_status, variant_body, variant_elapsed = variant.get(scenario.guanxi_paths[slot])
+            if variant_status != 200:
+                raise RuntimeError(f"variant {scenario.guanxi_paths[slot]}: {variant_status} {variant_body[:200]!r}")
         floor_status, floor_body, floor_elapsed = floor.get(scenario.floor_paths[slot])
         if floor_status != 200:
             raise RuntimeError(f"floor {scenario.floor_paths[slot]}: {floor_status} {floor_body[:200]!r}")
@@ -340,6 +353,8 @@ def measure(
         if index < 0:
             continue
         timings["guanxi"].append(elapsed)
+        if variant:
+            timings["variant"].append(variant_elapsed)
         timings["floor"].append(floor_elapsed)
         timings["raw"].append(raw_data)
         timings["raw_all"].append(raw_total)
@@ -401,6 +416,22 @@ def ratio(a: float, b: float) -> str:
 
 
 def results_table(scenarios: list[Scenario]) -> list[str]:
+    if scenarios and "variant" in scenarios[0].results:
+        lines = [
+            "| user | scenario | Guanxi p50 / p95 ms | variant p50 / p95 ms | floor p50 / p95 ms | variant / Guanxi "
+            "| variant / floor |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for s in scenarios:
+            r = s.results
+            lines.append(
+                f"| {s.user} | {s.name} | {r['guanxi']['p50']:.2f} / {r['guanxi']['p95']:.2f} "
+                f"| {r['variant']['p50']:.2f} / {r['variant']['p95']:.2f} "
+                f"| {r['floor']['p50']:.2f} / {r['floor']['p95']:.2f} "
+                f"| {ratio(r['variant']['p50'], r['guanxi']['p50'])} "
+                f"| {ratio(r['variant']['p50'], r['floor']['p50'])} |"
+            )
+        return lines
     lines = [
         "| user | scenario | Guanxi p50 / p95 ms | floor p50 / p95 ms | raw SQL p50 / p95 ms | Guanxi / floor "
         "| Guanxi / raw SQL | queries Guanxi / floor |",
@@ -423,26 +454,45 @@ def cpu_table(scenarios: list[Scenario], sqlite: bool) -> list[str]:
             "| user | scenario | Guanxi CPU ms/request | floor CPU ms/request | Guanxi / floor |",
             "|---|---|---|---|---|",
         ]
+        with_variant = bool(scenarios) and "variant_app" in scenarios[0].results["cpu"]
+        if with_variant:
+            lines = [
+                "| user | scenario | Guanxi CPU ms/request | variant | floor | Guanxi / floor | variant / floor |",
+                "|---|---|---|---|---|---|---|",
+            ]
         for s in scenarios:
             c = s.results["cpu"]
-            lines.append(
-                f"| {s.user} | {s.name} | {c['guanxi_app']:.2f} | {c['floor_app']:.2f} "
-                f"| {ratio(c['guanxi_app'], c['floor_app'])} |"
-            )
+            if with_variant:
+                lines.append(
+                    f"| {s.user} | {s.name} | {c['guanxi_app']:.2f} | {c['variant_app']:.2f} | {c['floor_app']:.2f} "
+                    f"| {ratio(c['guanxi_app'], c['floor_app'])} | {ratio(c['variant_app'], c['floor_app'])} |"
+                )
+            else:
+                lines.append(
+                    f"| {s.user} | {s.name} | {c['guanxi_app']:.2f} | {c['floor_app']:.2f} "
+                    f"| {ratio(c['guanxi_app'], c['floor_app'])} |"
+                )
         return lines
+    with_variant = bool(scenarios) and "variant_app" in scenarios[0].results["cpu"]
     lines = [
-        "| user | scenario | Guanxi CPU ms/request: app + PostgreSQL | floor: app + PostgreSQL "
-        "| raw SQL: PostgreSQL | Guanxi / floor (total) |",
-        "|---|---|---|---|---|---|",
+        "| user | scenario | Guanxi CPU ms/request: app + PostgreSQL "
+        + ("| variant: app + PostgreSQL " if with_variant else "")
+        + "| floor: app + PostgreSQL | raw SQL: PostgreSQL | Guanxi / floor (total) "
+        + ("| variant / floor (total) |" if with_variant else "|"),
+        "|---|---|---|---|---|---|" + ("---|---|" if with_variant else ""),
     ]
     for s in scenarios:
         c = s.results["cpu"]
         guanxi, floor = c["guanxi_app"] + c["guanxi_db"], c["floor_app"] + c["floor_db"]
-        lines.append(
-            f"| {s.user} | {s.name} | {c['guanxi_app']:.2f} + {c['guanxi_db']:.2f} = {guanxi:.2f} "
-            f"| {c['floor_app']:.2f} + {c['floor_db']:.2f} = {floor:.2f} | {c['raw_db']:.2f} "
-            f"| {ratio(guanxi, floor)} |"
-        )
+        cells = [f"{c['guanxi_app']:.2f} + {c['guanxi_db']:.2f} = {guanxi:.2f}"]
+        if with_variant:
+            variant = c["variant_app"] + c["variant_db"]
+            cells.append(f"{c['variant_app']:.2f} + {c['variant_db']:.2f} = {variant:.2f}")
+        cells += [f"{c['floor_app']:.2f} + {c['floor_db']:.2f} = {floor:.2f}", f"{c['raw_db']:.2f}"]
+        cells.append(ratio(guanxi, floor))
+        if with_variant:
+            cells.append(ratio(variant, floor))
+        lines.append(f"| {s.user} | {s.name} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -490,10 +540,17 @@ def render(
         f"- data: {sizes['customers']:,} customers ({sizes['archived']:,} archived), {sizes['contacts']:,} contacts; "
         f"list filter region {sizes['region']} (matches {sizes['matches']:,} live key customers for admin, "
         f"{sizes['matches_am1']:,} for am1)",
-        f"- servers: `guanxi serve --workers {args.workers} --threads {args.threads}` and the floor with gunicorn "
+        (
+            f"- variant: Guanxi also served with `DJANGO_SETTINGS_MODULE={args.variant}` (bench/variants), same data, "
+            "measured interleaved with the others\n"
+            if args.variant
+            else ""
+        )
+        + f"- servers: `guanxi serve --workers {args.workers} --threads {args.threads}` and the floor with gunicorn "
         f"`-k gthread --workers {args.workers} --threads {args.threads}`; client: one sequential keep-alive "
         f"http.client connection per server, {args.requests} timed requests per scenario after {args.warmup} "
-        "warm-up, Guanxi, floor and raw SQL interleaved request by request",
+        "warm-up, Guanxi, floor and raw SQL interleaved request by request; GUANXI_CONN_MAX_AGE=3600 (instead of 60) "
+        "so PostgreSQL backends, and their CPU time, last the whole run",
     ]
     if gen:
         out.append(
@@ -601,6 +658,10 @@ def main(argv: list[str] | None = None) -> int:
         help="Guanxi settings module (a bench/variants/ module prototypes a change without editing src)",
     )
     parser.add_argument(
+        "--variant",
+        help="also serve Guanxi with this settings module (e.g. variants.lean_ssb) and measure it interleaved",
+    )
+    parser.add_argument(
         "--max-load",
         type=float,
         default=0.0,
@@ -629,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
     label = args.label or f"{'sqlite' if raw.sqlite else 'postgresql'}-{scale}"
     if args.settings != "guanxi.settings" and not args.label:
         label += f"-{args.settings.rsplit('.', 1)[-1]}"
+    if args.variant and not args.label:
+        label += f"-vs-{args.variant.rsplit('.', 1)[-1]}"
     if args.region:
         region_id, region_code, region_name = raw.all(
             "SELECT id, code, name FROM customers_region WHERE code = %s", [args.region]
@@ -660,6 +723,9 @@ def main(argv: list[str] | None = None) -> int:
         PYTHONPATH=str(BENCH_DIR),
         GUANXI_LOG_LEVEL="ERROR",
         DJANGO_SETTINGS_MODULE=args.settings,
+        # Keep PostgreSQL connections for the whole run (default 60 s): a backend that ends mid-scenario would take
+        # its CPU time with it. The cost hidden is one connect per thread per minute.
+        GUANXI_CONN_MAX_AGE="3600",
     )
     (DATA_DIR / "home" / "static").mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
@@ -699,6 +765,24 @@ def main(argv: list[str] | None = None) -> int:
                 "/api/customers/1",
             )
         )
+        variant_port = None
+        if args.variant:
+            variant_port = free_port()
+            variant_env = dict(
+                env,
+                DJANGO_SETTINGS_MODULE=args.variant,
+                DATABASE_URL=with_application_name(args.database_url, "bench-variant"),
+            )
+            servers.append(
+                start_server(
+                    "variant",
+                    [str(bin_dir / "guanxi"), "serve", "--host", "127.0.0.1", "--port", str(variant_port)]
+                    + ["--workers", str(args.workers), "--threads", str(args.threads)],
+                    variant_env,
+                    variant_port,
+                    "/api/v1/me",
+                )
+            )
         scenarios = build_scenarios(args, raw, rng, env, floor_env, guanxi_port, floor_port, users, region_id)
         floor_client = Client(floor_port)
         meters = {
@@ -706,15 +790,19 @@ def main(argv: list[str] | None = None) -> int:
             "floor": CpuMeter(raw, servers[1].process.pid, "bench-floor"),
             "raw": CpuMeter(raw, None, "bench-raw"),
         }
+        if args.variant:
+            meters["variant"] = CpuMeter(raw, servers[2].process.pid, "bench-variant")
         for scenario in scenarios:
             guanxi_client = Client(guanxi_port, {"Authorization": scenario.authorization})
             print(f"  {scenario.user:<6} {scenario.name:<22}", end="", flush=True)
-            measure(scenario, guanxi_client, floor_client, raw, args.requests, args.warmup, meters)
+            variant_client = Client(variant_port, {"Authorization": scenario.authorization}) if variant_port else None
+            measure(scenario, guanxi_client, floor_client, raw, args.requests, args.warmup, meters, variant_client)
             r = scenario.results
             print(
                 f" Guanxi {r['guanxi']['p50']:6.2f} / {r['guanxi']['p95']:6.2f} ms"
-                f"  floor {r['floor']['p50']:6.2f} / {r['floor']['p95']:6.2f} ms"
-                f"  raw {r['raw']['p50']:6.2f} / {r['raw']['p95']:6.2f} ms",
+                + (f"  variant {r['variant']['p50']:6.2f} / {r['variant']['p95']:6.2f} ms" if variant_client else "")
+                + f"  floor {r['floor']['p50']:6.2f} / {r['floor']['p95']:6.2f} ms"
+                + f"  raw {r['raw']['p50']:6.2f} / {r['raw']['p95']:6.2f} ms",
                 flush=True,
             )
     finally:

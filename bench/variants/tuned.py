@@ -1,0 +1,9 @@
+"""Every proposal that needs no schema change: variants.lean (fewer statements), server-side binding on PostgreSQL
+(variants.ssb), persistent SQLite connections (variants.lean_persistent) and no per-request health check
+(CONN_HEALTH_CHECKS costs one `SELECT 1` round trip on every request)."""
+
+from variants.lean_persistent import *  # noqa: F403
+from variants.lean_persistent import DATABASES
+from variants.ssb import DATABASES as _ssb  # noqa: F401  (sets server_side_binding on the shared dict)
+
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
