@@ -20,7 +20,7 @@ from django.utils.translation import pgettext, pgettext_lazy
 
 from guanxi.core import search
 from guanxi.core.masking import phone_for
-from guanxi.core.textsearch import Tail4, WithoutHyphens, substring_filter
+from guanxi.core.textsearch import NotEmpty, Tail4, WithoutHyphens, substring_matches
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.selectors import contact_queryset, customer_queryset
 
@@ -57,7 +57,7 @@ def customer_matches(*, user, q: str, limit: int) -> list[tuple[Customer, str]]:
         if len(query.compact) == 18:
             exact_condition |= Q(credit_code=query.compact) | Q(id_number=query.compact)
     exact = sorted(visible.filter(exact_condition)[:limit], key=lambda row: row.pk)
-    by_name = list(substring_filter(visible.filter(live), "name", list(query.terms))[:limit])
+    by_name = substring_matches(visible.filter(live), "name", list(query.terms), limit)
     return [(row, _customer_match(row, query)) for row in _merge(exact, by_name, query.text, limit)]
 
 
@@ -92,10 +92,12 @@ def search_customers(*, user, q: str, limit: int) -> list[search.SearchHit]:
 
 
 def _phone_condition(query: search.ParsedQuery) -> Q | None:
+    # Most contacts have no landline: its indexes are partial (landline <> ''), and the query must say so verbatim.
+    has_landline = Q(NotEmpty("landline"))
     if query.full_phone:
-        return Q(mobile=query.full_phone) | Q(landline_digits=query.full_phone)
+        return Q(mobile=query.full_phone) | (Q(landline_digits=query.full_phone) & has_landline)
     if query.phone_tail:
-        return Q(mobile_tail=query.phone_tail) | Q(landline_tail=query.phone_tail)
+        return Q(mobile_tail=query.phone_tail) | (Q(landline_tail=query.phone_tail) & has_landline)
     return None
 
 
@@ -113,7 +115,7 @@ def contact_matches(*, user, q: str, limit: int) -> list[tuple[Contact, str]]:
         )
         exact = sorted(with_phones.filter(phone)[:limit], key=lambda row: row.pk)
     live = Q(customer__archived_at__isnull=True)
-    by_name = list(substring_filter(visible.filter(live), "name", list(query.terms))[:limit])
+    by_name = substring_matches(visible.filter(live), "name", list(query.terms), limit)
     return [(row, _contact_match(row, query)) for row in _merge(exact, by_name, query.text, limit)]
 
 
