@@ -134,6 +134,22 @@ def test_it_patches_only_the_fields_sent(users, api, customers):
     assert client.get(f"/customers/{customers.c1.pk}").json() == after
 
 
+def test_it_moves_a_customer_to_its_new_owners_team_on_reassignment(users, api, customers):
+    response = api(users.bm1).patch(f"/customers/{customers.c1.pk}", {"version": 1, "owner_id": users.am2.pk})
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["owner_id"] == users.am2.pk
+    assert response.json()["org_unit_id"] == users.am2.profile.org_unit_id
+    assert api(users.am1).get(f"/customers/{customers.c1.pk}").status_code == 404
+    assert api(users.am2).get(f"/customers/{customers.c1.pk}").status_code == 200
+    assert api(users.lead2).get(f"/customers/{customers.c1.pk}").status_code == 200
+    entry = AuditLog.objects.get(object_type="customers.customer", object_id=str(customers.c1.pk), action="update")
+    assert entry.changes == {
+        "owner": [users.am1.pk, users.am2.pk],
+        "org_unit": [users.am1.profile.org_unit_id, users.am2.profile.org_unit_id],
+    }
+
+
 def test_it_clears_optional_fields_with_null(users, api):
     customer = make_customer(users.am1, credit_code=credit_code(), address="旧地址", area="rural")
     response = api(users.am1).patch(

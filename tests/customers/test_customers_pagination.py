@@ -141,7 +141,7 @@ def test_it_answers_a_well_formed_cursor_with_a_wrong_value_with_422(users, api,
     assert [e["field"] for e in response.json()["errors"]] == ["cursor"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cursor=st.text(min_size=1, max_size=120), ordering=st.sampled_from(ORDERINGS))
 def test_it_never_fails_on_an_arbitrary_cursor(users, api, cursor, ordering):
     response = api(users.am1).get("/customers", {"cursor": cursor, "ordering": ordering})
@@ -149,7 +149,7 @@ def test_it_never_fails_on_an_arbitrary_cursor(users, api, cursor, ordering):
     assert response.status_code in (200, 422)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     value=st.one_of(
         st.text(max_size=30),

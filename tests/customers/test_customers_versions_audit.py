@@ -1,5 +1,7 @@
 """Optimistic locking (409 on a stale version) and the audit log of every write."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -34,6 +36,17 @@ def test_it_refuses_a_customer_update_with_a_stale_version(users, api, customers
     assert body["detail"] and body["errors"][0]["field"] == "version"
     assert Customer.objects.filter(pk=customers.c1.pk).values().get() == row_before
     assert AuditLog.objects.count() == audit_before
+
+
+def test_it_explains_a_conflict_in_the_users_language(users, api, customers):
+    url = f"/customers/{customers.c1.pk}"
+
+    english = api(users.am1, lang="en").patch(url, {"version": 9, "name": "x"}).json()
+    chinese = api(users.am1, lang="zh-hans").patch(url, {"version": 9, "name": "x"}).json()
+
+    assert english["detail"] == "This record was changed by someone else. Reload it and apply your change again."
+    assert re.search(r"[\u4e00-\u9fff]", chinese["detail"])
+    assert chinese["current_version"] == english["current_version"] == 1
 
 
 def test_it_refuses_a_version_from_the_future(users, api, customers):
