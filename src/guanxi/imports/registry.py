@@ -139,7 +139,8 @@ def get(kind: str) -> Importer | None:
 
 
 def all_importers() -> Iterator[Importer]:
-    return iter(sorted(_importers.values(), key=lambda importer: importer.kind))
+    """In the order they were registered (the main one of an app first)."""
+    return iter(list(_importers.values()))
 
 
 def _short(value: Any) -> str:

@@ -4,6 +4,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "对", "有", "√", "✓", "✔"}
@@ -82,14 +83,13 @@ def choice(value, synonyms: dict[str, str]) -> str | None:
         return None
     if folded in synonyms:
         return synonyms[folded]
-    shown = sorted({label for label in synonyms if not label.isascii()} or set(synonyms))
+    chinese = (translation.get_language() or "").startswith("zh")
+    shown = sorted({label for label in synonyms if label.isascii() != chinese} or set(synonyms))
     raise BadValue(_("Choose one of: %(choices)s.") % {"choices": ", ".join(shown)})
 
 
 def synonyms_of(choices, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Lookup table of a TextChoices: each key, its English label and its Chinese label, plus extra synonyms."""
-    from django.utils import translation
-
     table: dict[str, str] = {}
     for key, label in choices.choices:
         table[word(key)] = key

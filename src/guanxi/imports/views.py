@@ -145,7 +145,7 @@ def _job_context(request: HttpRequest, job: ImportJob, *, with_rows: bool = True
             "index": index,
             "header": header,
             "field": job.mapping.get(header, ""),
-            "samples": [row[index] if index < len(row) else "" for row in samples],
+            "samples": [row[index] for row in samples if index < len(row) and row[index]],
         }
         for index, header in enumerate(job.headers)
         if header
