@@ -131,3 +131,26 @@ def test_it_lets_one_of_concurrent_contact_updates_win(people):
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert sum(isinstance(r, StaleVersion) for r in results) == 9
     assert AuditLog.objects.filter(object_type="customers.contact", action="update").count() == 1
+
+
+def test_it_names_the_credit_code_when_two_updates_race_for_it(people):
+    code = credit_code()
+    first, second = (
+        services.customer_create(actor=people["am1"], data={"name": f"改码{i}", "kind": "organisation"})
+        for i in range(2)
+    )
+
+    results = _race(
+        2,
+        lambda i: services.customer_update(
+            actor=_user("am1"),
+            customer_id=(first, second)[i].pk,
+            version=1,
+            data={"name": f"改码后{i}", "address": "同一地址", "credit_code": code},
+        ),
+    )
+
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert sum(isinstance(r, Customer) for r in results) == 1 and len(refused) == 1, results
+    assert list(refused[0].message_dict) == ["credit_code"]
+    assert Customer.objects.filter(credit_code=code).count() == 1

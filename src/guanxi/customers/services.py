@@ -297,7 +297,11 @@ def _save_versioned(instance, version: int, fields: list[str]) -> None:
                 **values, version=version + 1, updated_at=timezone.now()
             )
     except IntegrityError as exc:
-        raise ValidationError({fields[0]: _("Another record already has this value.")}) from exc
+        # Name the column the database complained about ("Key (credit_code)=…" / "customers_customer.credit_code").
+        text = str(exc)
+        attnames = {name: model._meta.get_field(name).attname for name in fields}
+        field = next((n for n, a in attnames.items() if f"({a})" in text or f".{a}" in text), fields[0])
+        raise ValidationError({API_NAMES.get(field, field): _("Another record already has this value.")}) from exc
     if updated != 1:
         raise StaleVersion
     instance.version = version + 1
