@@ -154,3 +154,21 @@ def test_it_names_the_credit_code_when_two_updates_race_for_it(people):
     assert sum(isinstance(r, Customer) for r in results) == 1 and len(refused) == 1, results
     assert list(refused[0].message_dict) == ["credit_code"]
     assert Customer.objects.filter(credit_code=code).count() == 1
+
+
+def test_it_keeps_one_primary_contact_when_two_are_promoted_at_once(people):
+    customer = services.customer_create(actor=people["am1"], data={"name": "主联系人争用", "kind": "organisation"})
+    contacts = [
+        services.contact_create(actor=people["am1"], customer_id=customer.pk, data={"name": f"联系人{i}"})
+        for i in range(3)
+    ]
+
+    results = _race(
+        2,
+        lambda i: services.contact_update(
+            actor=_user("am1"), contact_id=contacts[i + 1].pk, version=1, data={"primary": True}
+        ),
+    )
+
+    assert all(not isinstance(r, Exception) or isinstance(r, ValidationError | StaleVersion) for r in results), results
+    assert customer.contacts.filter(primary=True).count() == 1
