@@ -39,18 +39,21 @@ from api_bench import (  # noqa: E402  (bench scripts share helpers; bench/ is n
     DEFAULT_DATABASE_URL,
     PASSWORD,
     Client,
+    CpuMeter,
     RawDb,
     capture,
     free_port,
     machine_facts,
     percentile,
     start_server,
+    wait_for_quiet,
+    with_application_name,
     write_results,
 )
 from generate import normalise_database_url  # noqa: E402
 
 COMMON = ["有限", "公司", "有限公司", "股份", "钢铁", "化工", "科技", "医院", "物业", "集团"]
-CLASSES = ["common", "rare", "number", "phone-4"]
+APPLICATION_NAME = "guanxi-search-bench"
 TARGET_SEARCH_MS, TARGET_OVERVIEW_MS, TARGET_RATIO = 30.0, 15.0, 5.0
 
 
@@ -143,13 +146,19 @@ def is_data(sql: str) -> bool:
     return 'FROM "customers_customer"' in sql or 'FROM "customers_contact"' in sql
 
 
-def measure_search(client: Client, raw: RawDb, cases: list[dict], requests: int, warmup: int) -> dict:
+def measure_search(client: Client, raw: RawDb, cases: list[dict], requests: int, warmup: int, meter: CpuMeter) -> dict:
     timings: dict[str, list[float]] = {"http": [], "indexed": [], "ilike": []}
+    spent = {"app": 0.0, "db": 0.0}
     for index in range(-warmup, requests):
         case = cases[index % len(cases)]
+        before = meter.sample() if index >= 0 else None
         status, body, elapsed = client.get(case["path"])
         if status != 200:
             raise RuntimeError(f"{case['path']}: {status} {body[:200]!r}")
+        if before is not None:  # the server's CPU for this request alone (the replays below run elsewhere)
+            after = meter.sample()
+            spent["app"] += CpuMeter.spent(before[0], after[0])
+            spent["db"] += CpuMeter.spent(before[1], after[1])
         started = time.perf_counter()
         for sql in case["indexed"]:
             raw.run(sql)
@@ -162,7 +171,9 @@ def measure_search(client: Client, raw: RawDb, cases: list[dict], requests: int,
             timings["http"].append(elapsed)
             timings["indexed"].append(indexed)
             timings["ilike"].append(ilike)
-    return {key: (percentile(v, 0.5) * 1000, percentile(v, 0.95) * 1000) for key, v in timings.items()}
+    results = {key: (percentile(v, 0.5) * 1000, percentile(v, 0.95) * 1000) for key, v in timings.items()}
+    results["cpu"] = (spent["app"] / requests * 1000, spent["db"] / requests * 1000)
+    return results
 
 
 def measure_paths(client: Client, paths: list[str], requests: int, warmup: int) -> tuple[float, float]:
@@ -204,17 +215,19 @@ def render(label: str, args, facts: dict, sizes: dict, rows: list[dict], overvie
         "HTTP = `GET /api/v1/search?q=…&limit=…` end to end (auth, scope, both kinds, JSON). Indexed SQL = the data "
         "statements Guanxi ran for the request, replayed with the driver. ILIKE scan = the same search without the "
         "indexes (`name ILIKE '%q%'` on customers and contacts, number / credit code equality, `mobile LIKE '%1234'`, "
-        "same scope and LIMIT).",
+        "same scope and LIMIT). Server CPU = CPU time of the gunicorn workers and of the PostgreSQL backends serving "
+        "them, per request (from /proc; less sensitive than latency to the other work on the machine).",
         "",
-        "| user | class | queries | names matching (median) | HTTP p50 / p95 ms | indexed SQL p50 / p95 ms "
-        "| ILIKE scan p50 / p95 ms | ILIKE / HTTP (p50) | ILIKE / indexed SQL (p50) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| user | class | queries | names matching (median) | HTTP p50 / p95 ms | server CPU ms (app + db) "
+        "| indexed SQL p50 / p95 ms | ILIKE scan p50 / p95 ms | ILIKE / HTTP (p50) | ILIKE / indexed SQL (p50) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         r = row["results"]
         out.append(
             f"| {row['user']} | {row['class']} | {row['queries']} | {row['matches']} "
-            f"| {r['http'][0]:.2f} / {r['http'][1]:.2f} | {r['indexed'][0]:.2f} / {r['indexed'][1]:.2f} "
+            f"| {r['http'][0]:.2f} / {r['http'][1]:.2f} | {r['cpu'][0]:.2f} + {r['cpu'][1]:.2f} "
+            f"| {r['indexed'][0]:.2f} / {r['indexed'][1]:.2f} "
             f"| {r['ilike'][0]:.2f} / {r['ilike'][1]:.2f} | {r['ilike'][0] / r['http'][0]:.1f}× "
             f"| {r['ilike'][0] / max(r['indexed'][0], 1e-6):.0f}× |"
         )
@@ -267,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     parser.add_argument("--label", help="section name in RESULTS.md (default: search-<database>-<scale>)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--max-load", type=float, default=0.0, help="wait (≤ 10 min) for a lower load average first")
     args = parser.parse_args(argv)
 
     args.database_url_arg = args.database_url
@@ -294,7 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     env = dict(os.environ)
-    env.update(DATABASE_URL=args.database_url, GUANXI_HOME=str(DATA_DIR / "home"), GUANXI_LOG_LEVEL="ERROR")
+    env.update(
+        DATABASE_URL=with_application_name(args.database_url, APPLICATION_NAME),
+        GUANXI_HOME=str(DATA_DIR / "home"),
+        GUANXI_LOG_LEVEL="ERROR",
+    )
     (DATA_DIR / "home" / "static").mkdir(parents=True, exist_ok=True)
     port = free_port()
     facts = machine_facts(raw)
@@ -307,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         "/api/v1/me",
     )
     rows, overview, plans = [], [], {}
+    meter = CpuMeter(raw, server.process.pid, APPLICATION_NAME)
     try:
         anonymous = Client(port)
         for username in args.users.split(","):
@@ -339,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
                     }
                     for q in queries
                 ]
+                wait_for_quiet(args.max_load)
                 print(f"  {username:<6} {name:<8}", end="", flush=True)
-                results = measure_search(client, raw, cases, args.requests, args.warmup)
+                results = measure_search(client, raw, cases, args.requests, args.warmup, meter)
                 counts = sorted(sum(matches[q]) for q in queries) if name in ("common", "rare") else None
                 rows.append(
                     {
@@ -353,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(
                     f" HTTP {results['http'][0]:7.2f} / {results['http'][1]:7.2f} ms"
+                    f"  CPU {results['cpu'][0]:5.2f} + {results['cpu'][1]:5.2f} ms"
                     f"  indexed SQL {results['indexed'][0]:6.2f} / {results['indexed'][1]:6.2f} ms"
                     f"  ILIKE {results['ilike'][0]:8.2f} / {results['ilike'][1]:8.2f} ms",
                     flush=True,

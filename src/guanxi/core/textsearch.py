@@ -220,7 +220,10 @@ def postgresql_drop_function_sql() -> str:
 
 def postgresql_bigram_index_sql(table: str, column: str, index: str) -> str:
     # fastupdate off: no pending list for every search to scan; each write updates the index directly.
-    return f'CREATE INDEX "{index}" ON "{table}" USING gin (guanxi_bigrams("{column}")) WITH (fastupdate = off);'
+    return (
+        f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" USING gin (guanxi_bigrams("{column}")) '
+        "WITH (fastupdate = off);"
+    )
 
 
 def sqlite_positions_sql() -> list[str]:

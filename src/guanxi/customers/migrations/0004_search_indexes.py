@@ -3,8 +3,8 @@
 Database objects only (no model state): a bigram index per name column (PostgreSQL: GIN expression index on
 guanxi_bigrams(); SQLite: FTS5 table kept by triggers, see guanxi.core.textsearch) and expression indexes on phone
 tails and landline digits. All are maintained by the database, so bulk_create and COPY need no extra step.
-On PostgreSQL the index build takes a SHARE lock (writes wait, reads go on): about a minute for 1,000,000 customers
-and 3,000,000 contacts on two cores (docs/search.md).
+On PostgreSQL the build holds a SHARE lock (writes wait, reads go on): 35-50 s for 1,000,000 customers and 3,000,000
+contacts on two busy cores. Indexes that exist already (created CONCURRENTLY by hand) are kept (docs/search.md).
 """
 
 from django.db import migrations
@@ -22,15 +22,19 @@ BIGRAM_COLUMNS = [
 # which SQLite needs to use them; and without it SQLite's statistics (all of 300,000 landlines the same '') make it
 # scan the table.
 POSTGRESQL_PHONE_INDEXES = [
-    "CREATE INDEX contact_mobile_tail_idx ON customers_contact (right(mobile, 4))",
-    "CREATE INDEX contact_landline_digits_idx ON customers_contact (replace(landline, '-', '')) WHERE landline <> ''",
-    "CREATE INDEX contact_landline_tail_idx ON customers_contact (right(replace(landline, '-', ''), 4)) "
+    "CREATE INDEX IF NOT EXISTS contact_mobile_tail_idx ON customers_contact (right(mobile, 4))",
+    "CREATE INDEX IF NOT EXISTS contact_landline_digits_idx ON customers_contact (replace(landline, '-', '')) "
+    "WHERE landline <> ''",
+    "CREATE INDEX IF NOT EXISTS contact_landline_tail_idx ON customers_contact "
+    "(right(replace(landline, '-', ''), 4)) "
     "WHERE landline <> ''",
 ]
 SQLITE_PHONE_INDEXES = [
-    "CREATE INDEX contact_mobile_tail_idx ON customers_contact (substr(mobile, -4))",
-    "CREATE INDEX contact_landline_digits_idx ON customers_contact (replace(landline, '-', '')) WHERE landline <> ''",
-    "CREATE INDEX contact_landline_tail_idx ON customers_contact (substr(replace(landline, '-', ''), -4)) "
+    "CREATE INDEX IF NOT EXISTS contact_mobile_tail_idx ON customers_contact (substr(mobile, -4))",
+    "CREATE INDEX IF NOT EXISTS contact_landline_digits_idx ON customers_contact (replace(landline, '-', '')) "
+    "WHERE landline <> ''",
+    "CREATE INDEX IF NOT EXISTS contact_landline_tail_idx ON customers_contact "
+    "(substr(replace(landline, '-', ''), -4)) "
     "WHERE landline <> ''",
 ]
 PHONE_INDEX_NAMES = ["contact_mobile_tail_idx", "contact_landline_digits_idx", "contact_landline_tail_idx"]
