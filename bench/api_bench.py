@@ -38,6 +38,7 @@ ROOT = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / "data"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/guanxi_bench"
 PASSWORD = "bench-pass"
+RUN_TAG = f"api-bench-{os.getpid()}"  # application_name prefix, unique to this run
 SCOPE_TABLES = ("core_apitoken", "auth_group", "auth_permission", "core_orgunit", "core_profile", "django_session")
 
 
@@ -58,7 +59,7 @@ class RawDb:
         else:
             import psycopg
 
-            self.conn = psycopg.connect(url, autocommit=True, application_name="bench-raw")
+            self.conn = psycopg.connect(url, autocommit=True, application_name=f"{RUN_TAG}-raw")
             self.cursor = psycopg.ClientCursor(self.conn)  # Django's psycopg 3 backend binds client-side too
 
     def all(self, sql: str, params=()) -> list[tuple]:
@@ -718,7 +719,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=with_application_name(args.database_url, "bench-guanxi"),
+        DATABASE_URL=with_application_name(args.database_url, f"{RUN_TAG}-guanxi"),
         GUANXI_HOME=str(DATA_DIR / "home"),
         PYTHONPATH=str(BENCH_DIR),
         GUANXI_LOG_LEVEL="ERROR",
@@ -752,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         floor_env = dict(
             env,
             DJANGO_SETTINGS_MODULE="floor.settings",
-            DATABASE_URL=with_application_name(args.database_url, "bench-floor"),
+            DATABASE_URL=with_application_name(args.database_url, f"{RUN_TAG}-floor"),
         )
         servers.append(
             start_server(
@@ -771,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
             variant_env = dict(
                 env,
                 DJANGO_SETTINGS_MODULE=args.variant,
-                DATABASE_URL=with_application_name(args.database_url, "bench-variant"),
+                DATABASE_URL=with_application_name(args.database_url, f"{RUN_TAG}-variant"),
             )
             servers.append(
                 start_server(
@@ -786,12 +787,12 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = build_scenarios(args, raw, rng, env, floor_env, guanxi_port, floor_port, users, region_id)
         floor_client = Client(floor_port)
         meters = {
-            "guanxi": CpuMeter(raw, servers[0].process.pid, "bench-guanxi"),
-            "floor": CpuMeter(raw, servers[1].process.pid, "bench-floor"),
-            "raw": CpuMeter(raw, None, "bench-raw"),
+            "guanxi": CpuMeter(raw, servers[0].process.pid, f"{RUN_TAG}-guanxi"),
+            "floor": CpuMeter(raw, servers[1].process.pid, f"{RUN_TAG}-floor"),
+            "raw": CpuMeter(raw, None, f"{RUN_TAG}-raw"),
         }
         if args.variant:
-            meters["variant"] = CpuMeter(raw, servers[2].process.pid, "bench-variant")
+            meters["variant"] = CpuMeter(raw, servers[2].process.pid, f"{RUN_TAG}-variant")
         for scenario in scenarios:
             guanxi_client = Client(guanxi_port, {"Authorization": scenario.authorization})
             print(f"  {scenario.user:<6} {scenario.name:<22}", end="", flush=True)

@@ -1,5 +1,5 @@
-"""Every proposal that needs no schema change: variants.lean (fewer statements), server-side binding on PostgreSQL
-(variants.ssb), persistent SQLite connections (variants.lean_persistent) and no per-request health check
+"""Every proposal that needs no schema change: variants.cached (fewer statements, auth and scope cached), prepared
+statements on PostgreSQL (variants.ssb), persistent SQLite connections, and no per-request health check
 (CONN_HEALTH_CHECKS costs one `SELECT 1` round trip on every request)."""
 
 from variants.lean_persistent import *  # noqa: F403
