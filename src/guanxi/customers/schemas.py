@@ -118,7 +118,7 @@ class OverviewOut(Schema):
 class TransferIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    from_user_id: int
+    from_user_id: int | None = Field(None, description="The current owner; may be omitted with customer_ids")
     to_user_id: int
     customer_ids: list[int] | None = Field(None, description="Only these customers; all of the owner's if omitted")
 

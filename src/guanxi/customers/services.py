@@ -120,19 +120,27 @@ def customer_restore(*, actor, customer_id: int, version: int | None = None) -> 
     return _set_archived(actor, customer_id, version, archive=False)
 
 
-def customer_transfer(*, actor, from_user_id: int, to_user_id: int, customer_ids: list[int] | None = None) -> int:
-    """Hand a manager's customers (all, or the listed ones) to another manager (A5). Returns how many moved."""
+def customer_transfer(
+    *, actor, from_user_id: int | None, to_user_id: int, customer_ids: list[int] | None = None
+) -> int:
+    """Hand customers to another manager (A5): all of `from_user_id`'s (a departing manager), or the listed ones
+    (from `from_user_id`, or from whoever owns them when it is None — the list page's bulk action).
+    Only owner and owning team change; each customer gets an audit entry. Returns how many moved."""
     require(actor, "customers.transfer_customer")
+    if from_user_id is None and customer_ids is None:
+        raise ValidationError({"from_user_id": _("This field is required.")})
     target = users_in_scope(user=actor).filter(pk=to_user_id).first()
     if target is None:
         raise ValidationError({"to_user_id": _("No such user in your scope.")})
-    if not get_user_model().objects.filter(pk=from_user_id).exists():
+    if from_user_id is not None and not get_user_model().objects.filter(pk=from_user_id).exists():
         raise ValidationError({"from_user_id": _("No such user.")})
     if from_user_id == to_user_id:
         raise ValidationError({"to_user_id": _("The new owner must differ from the current owner.")})
     new_unit = org_unit_of(target)
     with transaction.atomic():
-        customers = selectors.customer_queryset(user=actor).filter(owner_id=from_user_id)
+        customers = selectors.customer_queryset(user=actor)
+        if from_user_id is not None:
+            customers = customers.filter(owner_id=from_user_id)
         if customer_ids is not None:
             customers = customers.filter(pk__in=customer_ids)
         moving = list(customers.select_for_update().only("id", "number", "name", "owner_id", "org_unit_id"))
@@ -140,6 +148,7 @@ def customer_transfer(*, actor, from_user_id: int, to_user_id: int, customer_ids
             raise ValidationError(
                 {"customer_ids": _("Some customers are not owned by that user or not visible to you.")}
             )
+        moving = [c for c in moving if c.owner_id != to_user_id]
         Customer.objects.filter(pk__in=[c.pk for c in moving]).update(
             owner_id=to_user_id, org_unit=new_unit, version=F("version") + 1, updated_at=timezone.now()
         )
@@ -148,7 +157,7 @@ def customer_transfer(*, actor, from_user_id: int, to_user_id: int, customer_ids
             actor=actor,
             action="transfer",
             entries=[
-                (c, {"owner": [from_user_id, to_user_id], "org_unit": [c.org_unit_id, new_unit_id]}) for c in moving
+                (c, {"owner": [c.owner_id, to_user_id], "org_unit": [c.org_unit_id, new_unit_id]}) for c in moving
             ],
         )
     return len(moving)

@@ -107,20 +107,12 @@ def customer_bulk(request: HttpRequest) -> HttpResponse:
             count = services.customers_tag(actor=request.user, customer_ids=ids, tag=request.POST.get("tag", ""))
             messages.success(request, _("Tagged %(count)d customers.") % {"count": count})
         elif action == "transfer":
-            to_user = int(request.POST.get("to_user") or 0)
-            count = 0
-            owners = set(
-                selectors.customer_queryset(user=request.user).filter(pk__in=ids).values_list("owner_id", flat=True)
+            count = services.customer_transfer(
+                actor=request.user,
+                from_user_id=None,
+                to_user_id=int(request.POST.get("to_user") or 0),
+                customer_ids=ids,
             )
-            for owner_id in owners - {None, to_user}:
-                owned = list(
-                    selectors.customer_queryset(user=request.user)
-                    .filter(pk__in=ids, owner_id=owner_id)
-                    .values_list("pk", flat=True)
-                )
-                count += services.customer_transfer(
-                    actor=request.user, from_user_id=owner_id, to_user_id=to_user, customer_ids=owned
-                )
             messages.success(request, _("Transferred %(count)d customers.") % {"count": count})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
