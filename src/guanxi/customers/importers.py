@@ -684,6 +684,7 @@ class ContactImporter(Importer):
             line.customer["customer_number"] = line.customer["customer_number"].upper()
             line.customer["customer_credit_code"] = normalize_credit_code(line.customer["customer_credit_code"])
             line.customer["customer_name"] = name_key(text(row.values.get("customer_name")))
+            line.sources["customer_name"] = text(row.values.get("customer_name"))  # as written, for messages
             _read_contact(row, "", line, plan)
             if not line.contact and line.ok:
                 plan.error(row.number, "name", _("Enter the contact's name."))
@@ -743,7 +744,7 @@ def _customer_of(line: Line, found: dict, plan: Plan) -> Customer | None:
         if isinstance(customer, Customer):
             return customer
         message = customer if isinstance(customer, str) else _("No such customer in your scope.")
-        plan.error(line.number, source, message, value)
+        plan.error(line.number, source, message, line.sources.get(source, value))
         return None
     plan.error(line.number, "customer_name", _("Name the contact's customer: its number, credit code or name."))
     return None

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -17,7 +17,6 @@ router = Router(tags=["imports"])
 
 READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RowErrorOut(Schema):
@@ -161,13 +160,7 @@ def retry_import(request: HttpRequest, job_id: int):
 def import_errors_xlsx(request: HttpRequest, job_id: int):
     """The per-row error report: the rows with errors as uploaded, with their messages, and a list of errors."""
     job = selectors.import_job_get(user=request.user, job_id=job_id)
-    return xlsx_response(report.error_report(job), f"import-{job.pk}-errors.xlsx")
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return report.xlsx_response(report.error_report(job), f"import-{job.pk}-errors.xlsx")
 
 
 def _json_object(raw: str, field: str) -> dict:

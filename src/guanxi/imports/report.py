@@ -4,6 +4,7 @@ line per error."""
 import io
 from pathlib import Path
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
@@ -11,6 +12,14 @@ from guanxi.core.spreadsheets import xlsx_row
 from guanxi.imports import readers, registry, selectors
 from guanxi.imports.models import ImportJob
 from guanxi.imports.values import text
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def error_report(job: ImportJob) -> bytes:

@@ -336,7 +336,13 @@ def _start(job: ImportJob) -> None:
     """A new attempt: run it here for small files, else hand it to a Celery worker once this transaction commits."""
     attempt = job.attempt + 1
     ImportJob.objects.filter(pk=job.pk).update(
-        attempt=attempt, claimed_at=None, heartbeat_at=None, processed_rows=0, error_message="", finished_at=None
+        attempt=attempt,
+        claimed_at=None,
+        heartbeat_at=None,
+        processed_rows=0,
+        error_message="",
+        finished_at=None,
+        updated_at=timezone.now(),
     )
     job.attempt = attempt
     if job.estimated_rows <= settings.GUANXI_IMPORT_INLINE_ROWS:

@@ -1,5 +1,6 @@
 """Import pages (htmx): upload → column mapping → validation → preview and error report → commit; job progress."""
 
+import io
 from datetime import timedelta
 
 from django.contrib import messages
@@ -15,7 +16,6 @@ from openpyxl import Workbook
 from guanxi.core.errors import Conflict
 from guanxi.core.spreadsheets import xlsx_row
 from guanxi.imports import registry, report, selectors, services
-from guanxi.imports.api import xlsx_response
 from guanxi.imports.models import ImportJob
 
 WAITING_FOR_WORKER = timedelta(seconds=10)
@@ -104,7 +104,7 @@ def import_retry(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 def import_errors_xlsx(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.import_job_get(user=request.user, job_id=job_id)
-    return xlsx_response(report.error_report(job), f"import-{job.pk}-errors.xlsx")
+    return report.xlsx_response(report.error_report(job), f"import-{job.pk}-errors.xlsx")
 
 
 @login_required
@@ -118,11 +118,9 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(str(importer.label))
     sheet.append(xlsx_row(sheet, [str(field.label) for field in importer.fields]))
-    from io import BytesIO
-
-    buffer = BytesIO()
+    buffer = io.BytesIO()
     workbook.save(buffer)
-    return xlsx_response(buffer.getvalue(), f"{kind}-template.xlsx")
+    return report.xlsx_response(buffer.getvalue(), f"{kind}-template.xlsx")
 
 
 def _job_context(request: HttpRequest, job: ImportJob, *, with_rows: bool = True) -> dict:
