@@ -120,12 +120,17 @@ def contact_matches(*, user, q: str, limit: int) -> list[tuple[Contact, str]]:
 
 
 def _contact_match(contact: Contact, query: search.ParsedQuery) -> str:
-    digits = query.full_phone or query.phone_tail
-    if digits and contact.mobile.endswith(digits) and len(contact.mobile) in (len(digits), 11):
-        return "mobile"
     landline = contact.landline.replace("-", "")
-    if digits and landline and (landline == digits or (len(digits) == 4 and landline.endswith(digits))):
-        return "landline"
+    if query.full_phone:
+        if contact.mobile == query.full_phone:
+            return "mobile"
+        if landline == query.full_phone:
+            return "landline"
+    elif query.phone_tail:
+        if contact.mobile.endswith(query.phone_tail):
+            return "mobile"
+        if landline.endswith(query.phone_tail):
+            return "landline"
     return "name"
 
 
