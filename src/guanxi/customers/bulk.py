@@ -17,7 +17,8 @@ from guanxi.customers.models import Contact, Customer, Tag
 from guanxi.customers.numbering import reserve_customer_numbers
 
 if TYPE_CHECKING:
-    from guanxi.customers.importers import ContactPlanner, CustomerWrites
+    from guanxi.customers.import_contacts import ContactPlanner
+    from guanxi.customers.importers import CustomerWrites
 
 AUDIT_ACTION = "import"
 CHUNK = 500

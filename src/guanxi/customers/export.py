@@ -18,7 +18,7 @@ from guanxi.core.masking import id_number_for, phone_for
 from guanxi.core.spreadsheets import csv_cell, xlsx_row
 from guanxi.customers import selectors
 from guanxi.customers.filters import CustomerFilters
-from guanxi.customers.importers import CUSTOMER_FIELDS
+from guanxi.customers.import_rows import CUSTOMER_FIELDS
 from guanxi.customers.models import Contact, Customer, Tag
 from guanxi.customers.vcard import contact_vcard
 

@@ -1,4 +1,5 @@
-"""What an import needs to know once, not once per row: categories, regions, owners in scope, branch codes."""
+"""What an import needs to know once, not once per row: categories, regions, owners in scope, branch codes, and the
+visible customers its identifiers find (looked up in chunks, not per row)."""
 
 from dataclasses import dataclass, field
 
@@ -7,7 +8,8 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import OrgUnit
 from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.selectors import org_unit_of, users_in_scope
-from guanxi.customers.models import Category, Region
+from guanxi.customers import selectors
+from guanxi.customers.models import Category, Customer, Region
 from guanxi.imports.values import BadValue, word
 
 _PATH_SEPARATORS = ("/", ">", "＞", "／", "\\")
@@ -117,3 +119,43 @@ class ImportContext:
             if ancestor is not None and ancestor.kind == OrgUnit.Kind.BRANCH:
                 return ancestor.code
         return unit.code
+
+
+CHUNK = 500  # values per IN (…): well under SQLite's variable limit
+
+
+def chunks(values):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def visible_customers(actor, identities: list[tuple[str, str]]) -> dict[tuple[str, str], Customer | str]:
+    """Visible customers by identifier; for a name shared by several customers, the message saying so."""
+    visible = selectors.customer_queryset(user=actor)
+    found: dict[tuple[str, str], Customer | str] = {}
+    wanted: dict[str, set[str]] = {}
+    for kind, value in identities:
+        wanted.setdefault(kind, set()).add(value)
+    survivors: dict[tuple[str, str], int] = {}
+    for values in chunks(wanted.get("number", ())):
+        for customer in visible.filter(number__in=values):
+            if customer.merged_into_id:  # a merged customer's number leads to the survivor
+                survivors[("number", customer.number)] = customer.merged_into_id
+            else:
+                found[("number", customer.number)] = customer
+    if survivors:
+        alive = visible.in_bulk(set(survivors.values()))
+        found.update({key: alive[pk] for key, pk in survivors.items() if pk in alive})
+    live = visible.filter(merged_into__isnull=True)
+    for key in ("credit_code", "id_number"):
+        for values in chunks(wanted.get(key, ())):
+            found.update({(key, getattr(c, key)): c for c in live.filter(**{f"{key}__in": values})})
+    for values in chunks(wanted.get("name", ())):
+        for customer in live.filter(name_key__in=values).order_by("id"):
+            key = ("name", customer.name_key)
+            if key in found:
+                found[key] = _("Several customers have this name; add a credit code or a customer number.")
+            else:
+                found[key] = customer
+    return found
