@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from guanxi.imports.registry import Importer
 from guanxi.imports.values import normalise_header
 
-HEADER_SCAN_ROWS = 10  # a title line or two above the header row is common in Chinese templates
+HEADER_SCAN_ROWS = 10
+XLSX_BYTES_PER_ROW = 40  # a title line or two above the header row is common in Chinese templates
 
 # vCard properties as pseudo-headers, so a vCard reads like any other table.
 VCARD_HEADERS = ["FN", "ORG", "TITLE", "TEL;CELL", "TEL", "EMAIL", "BDAY", "X-WECHAT", "X-GUANXI-CUSTOMER", "NOTE"]
@@ -94,6 +95,8 @@ def _estimate(path: Path, fmt: str, header_row: int) -> int:
         max_row = workbook.active.max_row or 0
     finally:
         workbook.close()
+    if not max_row:  # a writer that left out the sheet's dimension: guess from the size (~40 bytes a row, zipped)
+        return path.stat().st_size // XLSX_BYTES_PER_ROW
     return max(max_row - header_row, 0)
 
 
