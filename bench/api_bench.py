@@ -13,8 +13,13 @@ replays the SQL Guanxi emits for the same request with psycopg (or sqlite3) dire
   list deep page    the same, with the cursor reached by following `next` --deep (40) times
   detail            GET /api/v1/customers/<random visible id>
 
-Prints p50/p95 and the ratios Guanxi/floor and Guanxi/raw SQL, the SQL Guanxi runs per request with its share of the
-time, and writes (or updates) this run's section of bench/RESULTS.md.
+Prints p50/p95 and the ratios Guanxi/floor and Guanxi/raw SQL, CPU time per request (server processes and the
+PostgreSQL backends serving them, from /proc: robust when the machine is shared), the SQL Guanxi runs per request, and
+writes (or updates) this run's section of bench/RESULTS.md (other sections and the hand-written notes are kept).
+
+    --variant variants.tuned     also serve Guanxi with a bench/variants settings module (a proposed change) and
+                                 measure it interleaved with the others
+    --max-load 1                 wait (up to 10 minutes) for a quieter machine first
 """
 
 import argparse

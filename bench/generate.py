@@ -597,7 +597,16 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     if get_user_model().objects.exists():
-        print("The database already has users; run with --reset to start from an empty one.", file=sys.stderr)
+        from guanxi.customers.models import Customer
+
+        existing = Customer.objects.count()
+        if existing == count:
+            print(f"The database already holds {existing:,} customers: nothing to do (--reset to generate again).")
+            return 0
+        print(
+            f"The database already has users and {existing:,} customers; run with --reset to start from an empty one.",
+            file=sys.stderr,
+        )
         return 1
     build_demo(customers=0, password=PASSWORD)
     print(f"  migrated, organisation and users created in {time.perf_counter() - started:.1f} s (password {PASSWORD})")
