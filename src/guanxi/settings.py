@@ -82,7 +82,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept open per thread: reopening the file and re-running the PRAGMAs cost more than the query (bench).
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("GUANXI_CONN_MAX_AGE", "60"))
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a writing transaction takes the write lock up front, so concurrent writers
         # queue on the busy timeout instead of failing with "database is locked" mid-transaction.

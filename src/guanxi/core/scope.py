@@ -24,8 +24,8 @@ def record_scope(user) -> RecordScope:
     levels = [ROLE_SCOPES[role] for role in user_roles(user) if role in ROLE_SCOPES]
     level = max(levels) if levels else None
     unit_ids: frozenset[int] = frozenset()
-    unit = _user_unit(user)
-    if level in (ScopeLevel.TEAM, ScopeLevel.BRANCH):
+    if level in (ScopeLevel.TEAM, ScopeLevel.BRANCH):  # only these scopes need the user's unit (a query)
+        unit = _user_unit(user)
         anchor = unit.branch() if (level == ScopeLevel.BRANCH and unit) else unit
         if anchor is None and unit is not None and level == ScopeLevel.BRANCH:
             anchor = unit  # a unit above branch level sees its whole subtree

