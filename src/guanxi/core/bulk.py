@@ -6,7 +6,8 @@ each field once per value with the backend's own adapters and hand the rows to t
 """
 
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 
 from django.db import connections, models, router
@@ -36,13 +37,24 @@ _PASS_THROUGH = {
 SQLITE_BULK_CACHE_KIB = 256 * 1024
 
 
-def tune_for_bulk(using: str = "default") -> None:
-    """Before a large write on SQLite: a page cache big enough for the indexes the write touches (the default 2 MB
-    makes a 100,000-row transaction spill and re-read pages). A per-connection setting; PostgreSQL needs none."""
+@contextmanager
+def tuned_for_bulk(using: str = "default") -> Iterator[None]:
+    """Around a large write on SQLite: a page cache big enough for the indexes the write touches (the default 2 MB
+    makes a 100,000-row transaction spill and re-read pages); the connection's own size comes back afterwards, since
+    connections are kept. PostgreSQL needs nothing."""
     connection = connections[using]
-    if connection.vendor == "sqlite":
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def new_instance(model: type[models.Model], values: dict) -> models.Model:

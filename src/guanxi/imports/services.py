@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from guanxi.core.bulk import tune_for_bulk
+from guanxi.core.bulk import tuned_for_bulk
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
 from guanxi.imports import readers, registry, selectors
@@ -223,8 +223,7 @@ def _run(job: ImportJob) -> None:
     ImportJob.objects.filter(pk=job.pk, attempt=job.attempt).update(
         state=State.COMMITTING, heartbeat_at=timezone.now(), **counts
     )
-    tune_for_bulk()
-    with _without_gc(), transaction.atomic():
+    with tuned_for_bulk(), _without_gc(), transaction.atomic():
         importer.apply(actor=actor, plan=plan)
         if not _finish(job, State.DONE, counts):
             raise Superseded  # the job was retried meanwhile: this attempt must not write anything
