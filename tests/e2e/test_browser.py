@@ -80,3 +80,33 @@ def test_it_switches_to_english(page, people):
     page.wait_for_selector("text=New customer")
     assert "Customers" in page.locator("nav.sidebar").inner_text()
     assert "客户管理" not in page.locator("nav.sidebar").inner_text()
+
+
+def test_it_imports_a_small_xlsx_with_chinese_headers(page, people, shot, tmp_path):
+    from openpyxl import Workbook
+
+    from guanxi.customers.models import Customer
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["客户名称", "客户类型", "等级", "联系人", "手机"])
+    sheet.append(["富拉尔基热电有限公司", "企业", "重点", "赵工", "13600001111"])
+    sheet.append(["昂昂溪水务有限公司", "单位", "一般", "钱会计", "13600002222"])
+    path = tmp_path / "客户导入.xlsx"
+    workbook.save(path)
+
+    log_in(page, "am1")
+    page.goto("/imports/")
+    page.select_option("#upload select[name=kind]", "customers")
+    page.set_input_files("#upload input[name=file]", str(path))
+    page.click("#upload button[type=submit]")
+    page.wait_for_url("**/imports/*/")
+    if page.locator("#mapping").count() and not page.get_by_role("button", name="提交全部行").count():
+        page.click("#mapping button[type=submit]")
+    shot(page, "import-preview")
+    page.get_by_role("button", name="提交全部行").click()
+    page.wait_for_selector(".state-done", timeout=30_000)
+    shot(page, "import-done")
+    imported = Customer.objects.filter(name__in=["富拉尔基热电有限公司", "昂昂溪水务有限公司"])
+    assert imported.count() == 2
+    assert {c.owner.username for c in imported} == {"am1"}
