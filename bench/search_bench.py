@@ -150,7 +150,7 @@ def is_data(sql: str) -> bool:
 def measure_search(
     client: Client, raw: RawDb, cases: list[dict], requests: int, warmup: int, meter: CpuMeter, ilike_every: int
 ) -> dict:
-    timings: dict[str, list[float]] = {"http": [], "indexed": [], "ilike": []}
+    timings: dict[str, list[float]] = {"http": [], "indexed": [], "ilike": [], "ilike_customers": []}
     spent = {"app": 0.0, "db": 0.0}
     for index in range(-warmup, requests):
         case = cases[index % len(cases)]
@@ -171,8 +171,11 @@ def measure_search(
             timings["indexed"].append(indexed)
         if index >= 0 and index % ilike_every == 0:  # a full scan of 3,000,000 contacts takes seconds on a busy box
             started = time.perf_counter()
-            for sql, params in case["ilike"]:
-                raw.all(sql, params)
+            customers_sql, contacts_sql = case["ilike"]
+            raw.all(*customers_sql)
+            customers_done = time.perf_counter()
+            raw.all(*contacts_sql)
+            timings["ilike_customers"].append(customers_done - started)
             timings["ilike"].append(time.perf_counter() - started)
     results = {key: (percentile(v, 0.5) * 1000, percentile(v, 0.95) * 1000) for key, v in timings.items()}
     results["cpu"] = (spent["app"] / requests * 1000, spent["db"] / requests * 1000)
@@ -219,11 +222,13 @@ def render(label: str, args, facts: dict, sizes: dict, rows: list[dict], overvie
         "HTTP = `GET /api/v1/search?q=…&limit=…` end to end (auth, scope, both kinds, JSON). Indexed SQL = the data "
         "statements Guanxi ran for the request, replayed with the driver. ILIKE scan = the same search without the "
         "indexes (`name ILIKE '%q%'` on customers and contacts, number / credit code equality, `mobile LIKE '%1234'`, "
-        "same scope and LIMIT). Server CPU = CPU time of the gunicorn workers and of the PostgreSQL backends serving "
+        "same scope and LIMIT; in brackets its customers statement alone). Server CPU = CPU time of the gunicorn "
+        "workers and of the PostgreSQL backends serving "
         "them, per request (from /proc; less sensitive than latency to the other work on the machine).",
         "",
         "| user | class | queries | names matching (median) | HTTP p50 / p95 ms | server CPU ms (app + db) "
-        "| indexed SQL p50 / p95 ms | ILIKE scan p50 / p95 ms | ILIKE / HTTP (p50) | ILIKE / indexed SQL (p50) |",
+        "| indexed SQL p50 / p95 ms | ILIKE scan p50 / p95 ms (customers only) | ILIKE / HTTP (p50) "
+        "| ILIKE / indexed SQL (p50) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -232,7 +237,9 @@ def render(label: str, args, facts: dict, sizes: dict, rows: list[dict], overvie
             f"| {row['user']} | {row['class']} | {row['queries']} | {row['matches']} "
             f"| {r['http'][0]:.2f} / {r['http'][1]:.2f} | {r['cpu'][0]:.2f} + {r['cpu'][1]:.2f} "
             f"| {r['indexed'][0]:.2f} / {r['indexed'][1]:.2f} "
-            f"| {r['ilike'][0]:.2f} / {r['ilike'][1]:.2f} | {r['ilike'][0] / r['http'][0]:.1f}× "
+            f"| {r['ilike'][0]:.2f} / {r['ilike'][1]:.2f} "
+            f"({r['ilike_customers'][0]:.2f} / {r['ilike_customers'][1]:.2f}) "
+            f"| {r['ilike'][0] / r['http'][0]:.1f}× "
             f"| {r['ilike'][0] / max(r['indexed'][0], 1e-6):.0f}× |"
         )
     out += ["", "| user | 360 overview | HTTP p50 / p95 ms | statements |", "|---|---|---|---|"]
