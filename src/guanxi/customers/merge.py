@@ -43,28 +43,13 @@ from guanxi.core.permissions import require
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.normalize import name_key
 from guanxi.customers.selectors import customer_queryset
-from guanxi.customers.services import _full_clean, _save_versioned
+from guanxi.customers.services import CUSTOMER_FIELDS, _full_clean, _save_versioned
 
 Side = Literal["survivor", "merged"]
 SURVIVOR: Side = "survivor"
 MERGED: Side = "merged"
 # The fields a merge chooses between (client names). Tags are always unioned.
-MERGE_FIELDS = (
-    "name",
-    "kind",
-    "category_id",
-    "region_id",
-    "area",
-    "address",
-    "credit_code",
-    "id_number",
-    "parent_id",
-    "stage",
-    "grade",
-    "vip",
-    "sensitive",
-    "owner_id",
-)
+MERGE_FIELDS = CUSTOMER_FIELDS
 # Not a customer field: whose primary contact stays primary when both have one.
 PRIMARY_CONTACT = "primary_contact"
 UNIQUE_CODES = ("credit_code", "id_number")

@@ -19,7 +19,8 @@ from guanxi.customers.models import Category, Contact, Customer, CustomerSequenc
 from guanxi.customers.normalize import name_key
 from guanxi.customers.validators import normalize_credit_code, normalize_mobile
 
-CUSTOMER_FIELDS = {
+# The customer fields clients write (API names), in the order forms and the merge page show them.
+CUSTOMER_FIELDS = (
     "name",
     "kind",
     "category_id",
@@ -34,7 +35,7 @@ CUSTOMER_FIELDS = {
     "vip",
     "sensitive",
     "owner_id",
-}
+)
 CONTACT_FIELDS = {
     "name",
     "role",
