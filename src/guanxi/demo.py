@@ -4,6 +4,7 @@
 """
 
 import random
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -24,8 +25,9 @@ from guanxi.core.roles import (
     TEAM_LEAD,
 )
 from guanxi.core.services import user_create
-from guanxi.customers.models import Category, Contact, Customer, CustomerSequence, Region, Tag
+from guanxi.customers.models import Category, Contact, Customer, Region, Tag
 from guanxi.customers.normalize import name_key
+from guanxi.customers.numbering import reserve_customer_numbers, series_code
 
 COMPANY = ("GX", "示范市供电公司")
 BRANCHES = [("B01", "城东供电分公司"), ("B02", "城西供电分公司"), ("B03", "郊区供电所")]
@@ -159,8 +161,6 @@ def _bulk_customers(count: int, managers: list, *, seed: int, audit_actor) -> No
     units = {m.pk: m.profile.org_unit for m in managers}
     rng = random.Random(seed)
     rows = list(fake_customer_rows(count, seed=seed, regions=regions, categories=leaf_categories))
-    branch_codes = {pk: _branch_code(unit) for pk, unit in units.items()}
-    counters = {code: _sequence(code).last for code in set(branch_codes.values())}
     objects, contacts = [], []
     used_codes: set[str] = set()
     for row in rows:
@@ -171,20 +171,18 @@ def _bulk_customers(count: int, managers: list, *, seed: int, audit_actor) -> No
             elif row[key]:
                 used_codes.add(row[key])
         contacts.append(row.pop("contacts"))
-        code = branch_codes[owner.pk]
-        counters[code] += 1
         objects.append(
             Customer(
-                **row,
-                owner=owner,
-                org_unit=units[owner.pk],
-                created_by=audit_actor,
-                number=f"C{code}{counters[code]:07d}",
-                name_key=name_key(row["name"]),
+                **row, owner=owner, org_unit=units[owner.pk], created_by=audit_actor, name_key=name_key(row["name"])
             )
         )
-    for code, last in counters.items():
-        CustomerSequence.objects.filter(branch_code=code).update(last=last)
+    codes = {pk: series_code(unit) for pk, unit in units.items()}  # one branch lookup per manager, not per row
+    series: dict[str, list[Customer]] = defaultdict(list)
+    for customer in objects:
+        series[codes[customer.owner_id]].append(customer)
+    for code, members in sorted(series.items()):
+        for customer, number in zip(members, reserve_customer_numbers(code, len(members)), strict=True):
+            customer.number = number
     Customer.objects.bulk_create(objects, batch_size=1000)
     Contact.objects.bulk_create(
         [Contact(customer=c, **values) for c, rows_ in zip(objects, contacts, strict=True) for values in rows_],
@@ -212,15 +210,6 @@ def _bulk_customers(count: int, managers: list, *, seed: int, audit_actor) -> No
         ],
         batch_size=1000,
     )
-
-
-def _branch_code(unit: OrgUnit) -> str:
-    branch = unit.branch()
-    return branch.code if branch else unit.code
-
-
-def _sequence(code: str) -> CustomerSequence:
-    return CustomerSequence.objects.select_for_update().get_or_create(branch_code=code)[0]
 
 
 def database_is_empty() -> bool:

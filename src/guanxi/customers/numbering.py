@@ -2,7 +2,16 @@
 
 from django.db import transaction
 
+from guanxi.core.models import OrgUnit
 from guanxi.customers.models import CustomerSequence
+
+
+def series_code(unit: OrgUnit | None) -> str:
+    """The numbering series of a customer owned by `unit`: its branch's code, else the unit's own, else 00."""
+    if unit is None:
+        return "00"
+    branch = unit.branch()
+    return branch.code if branch else unit.code
 
 
 def reserve_customer_numbers(branch_code: str, count: int) -> list[str]:

@@ -15,8 +15,9 @@ from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.scope import record_scope
 from guanxi.core.selectors import org_unit_of, users_in_scope
 from guanxi.customers import selectors
-from guanxi.customers.models import Category, Contact, Customer, CustomerSequence, Region, Tag
+from guanxi.customers.models import Category, Contact, Customer, Region, Tag
 from guanxi.customers.normalize import name_key
+from guanxi.customers.numbering import reserve_customer_numbers, series_code
 from guanxi.customers.validators import normalize_credit_code, normalize_mobile
 
 # The customer fields clients write (API names), in the order forms and the merge page show them.
@@ -166,13 +167,7 @@ def customer_transfer(
 
 def next_customer_number(unit: OrgUnit | None) -> str:
     """C + branch code + a gap-free sequence per branch. Call inside the transaction that saves the customer."""
-    branch = unit.branch() if unit else None
-    code = branch.code if branch else (unit.code if unit else "00")
-    CustomerSequence.objects.bulk_create([CustomerSequence(branch_code=code)], ignore_conflicts=True)
-    sequence = CustomerSequence.objects.select_for_update().get(branch_code=code)
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return f"C{code}{sequence.last:07d}"
+    return reserve_customer_numbers(series_code(unit), 1)[0]
 
 
 def contact_create(*, actor, customer_id: int, data: dict) -> Contact:
