@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
+from guanxi.activities.api import router as activities_router
 from guanxi.core.api import router as core_router
 from guanxi.core.api_errors import install_error_handlers
 from guanxi.core.auth import api_auth
@@ -10,6 +11,7 @@ from guanxi.customers.api import router as customers_router
 from guanxi.customers.api_duplicates import router as duplicates_router
 from guanxi.customers.export_api import router as export_router
 from guanxi.imports.api import router as imports_router
+from guanxi.sales.api import router as sales_router
 
 
 class UnicodeJSONRenderer(JSONRenderer):
@@ -30,3 +32,5 @@ api.add_router("/", duplicates_router)  # before customers: /customers/duplicate
 api.add_router("/", export_router)  # before customers, like duplicates
 api.add_router("/", customers_router)
 api.add_router("/", imports_router)
+api.add_router("/", activities_router)
+api.add_router("/", sales_router)

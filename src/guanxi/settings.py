@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "guanxi.core",
     "guanxi.customers",
     "guanxi.imports",
+    "guanxi.activities",
+    "guanxi.sales",
 ]
 
 MIDDLEWARE = [

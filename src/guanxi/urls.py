@@ -15,6 +15,8 @@ urlpatterns = [
     path("search/", core_views.search_page, name="search"),
     path("", include("guanxi.customers.urls")),
     path("imports/", include("guanxi.imports.urls")),
+    path("activities/", include("guanxi.activities.urls")),
+    path("sales/", include("guanxi.sales.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -1,11 +1,19 @@
-"""Both languages complete: every string in the Chinese catalog is translated and compiled."""
+"""Both languages complete: every string in every Chinese catalog is translated and compiled.
+
+The project catalog (src/guanxi/locale) holds core and the first apps; later apps keep their own catalog in
+`<app>/locale`, which makemessages fills when run from the app's directory and Django loads for installed apps.
+"""
 
 import gettext
 from pathlib import Path
 
+import pytest
+
 import guanxi
 
-LOCALE = Path(guanxi.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
+SOURCE = Path(guanxi.__file__).parent
+LOCALE = SOURCE / "locale" / "zh_Hans" / "LC_MESSAGES"
+CATALOGS = sorted(SOURCE.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
 
 
 def _po_entries(path: Path) -> dict[tuple[str, str], str]:
@@ -27,17 +35,22 @@ def _po_entries(path: Path) -> dict[tuple[str, str], str]:
     return entries
 
 
-def test_it_translates_every_string_into_chinese():
-    entries = _po_entries(LOCALE / "django.po")
-    assert len(entries) > 100
+def test_the_project_catalog_is_the_big_one():
+    assert len(_po_entries(LOCALE / "django.po")) > 100
+
+
+@pytest.mark.parametrize("po", CATALOGS, ids=lambda po: str(po.relative_to(SOURCE)))
+def test_it_translates_every_string_into_chinese(po):
+    entries = _po_entries(po)
     untranslated = [msgid for msgid, msgstr in entries.items() if not msgstr]
     assert untranslated == []
 
 
-def test_it_ships_a_compiled_catalog_matching_the_po_file():
-    with (LOCALE / "django.mo").open("rb") as handle:
+@pytest.mark.parametrize("po", CATALOGS, ids=lambda po: str(po.relative_to(SOURCE)))
+def test_it_ships_a_compiled_catalog_matching_the_po_file(po):
+    with po.with_suffix(".mo").open("rb") as handle:
         catalog = gettext.GNUTranslations(handle)
-    for (context, msgid), msgstr in _po_entries(LOCALE / "django.po").items():
+    for (context, msgid), msgstr in _po_entries(po).items():
         text = _unescape(msgid)
         found = catalog.pgettext(_unescape(context), text) if context else catalog.gettext(text)
         assert found == _unescape(msgstr)

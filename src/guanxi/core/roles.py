@@ -64,16 +64,40 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
 }
 
 
+def app_role_permissions() -> dict[str, list[str]]:
+    """Permissions other apps grant to the roles: each app may declare `ROLE_PERMISSIONS` in its own `roles.py`.
+
+    Core names the roles; the apps that add models (activities, sales …) say what each role may do with them, so this
+    module does not grow with every app.
+    """
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    granted: dict[str, list[str]] = {}
+    for config in apps.get_app_configs():
+        if not config.name.startswith("guanxi.") or config.name == "guanxi.core":
+            continue
+        module_name = f"{config.name}.roles"
+        if find_spec(module_name) is None:
+            continue
+        for role, perms in getattr(import_module(module_name), "ROLE_PERMISSIONS", {}).items():
+            granted.setdefault(role, []).extend(perms)
+    return granted
+
+
 def sync_role_groups(**kwargs) -> None:
     """Create or refresh one group per role with exactly its permissions. Runs after every migrate."""
     from django.contrib.auth.models import Group, Permission
 
     every = Permission.objects.select_related("content_type")
     by_name = {f"{p.content_type.app_label}.{p.codename}": p for p in every}
+    extra = app_role_permissions()
     for role, perms in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
-        wanted = list(by_name.values()) if perms == "__all__" else [by_name[name] for name in perms if name in by_name]
-        group.permissions.set(wanted)
+        names = list(by_name) if perms == "__all__" else [*perms, *extra.get(role, [])]
+        group.permissions.set([by_name[name] for name in names if name in by_name])
 
 
 def user_roles(user) -> set[str]:
