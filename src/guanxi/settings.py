@@ -119,6 +119,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "imports-sweep": {"task": "imports.sweep", "schedule": 60.0},
+    "activities-reminders": {"task": "activities.send_reminders", "schedule": 60.0},
 }
 if GUANXI_EMBEDDED_BROKER:
     # The SQLAlchemy transport has no fanout exchange: no remote control, and a longer SQLite busy timeout.
