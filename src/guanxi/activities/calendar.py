@@ -1,0 +1,187 @@
+"""The calendar (D2): day/week/month ranges, the events of a user or a team in a range, and moving an event.
+
+Reads start from the activities selectors (record scope), writes go through the activities services (version check,
+audit). Times are local (Asia/Shanghai, settings.TIME_ZONE); weeks start on Monday as in China.
+"""
+
+import calendar as pycalendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.activities.models import Activity
+from guanxi.core.errors import Conflict
+from guanxi.core.models import OrgUnit
+from guanxi.core.scope import ScopeLevel, record_scope
+from guanxi.core.selectors import users_in_scope
+
+VIEWS = ("day", "week", "month")
+MAX_RANGE_DAYS = 62  # the API answers at most two months of events per request
+MAX_EVENTS = 2000
+DEFAULT_DURATION = timedelta(minutes=30)  # an event without an end (a logged call, a task) is drawn this long
+
+
+@dataclass(frozen=True)
+class Event:
+    """One activity as the calendar draws it."""
+
+    activity: Activity
+    start: datetime
+    end: datetime
+
+    @property
+    def movable(self) -> bool:
+        return self.activity.status == Activity.Status.PLANNED and self.activity.planned_start is not None
+
+
+# --- ranges ------------------------------------------------------------------------------------------------------
+
+
+def view_range(view: str, anchor: date) -> tuple[date, date]:
+    """[first day, day after the last) shown by `view` around `anchor`; a month view shows whole weeks."""
+    if view == "day":
+        return anchor, anchor + timedelta(days=1)
+    if view == "week":
+        monday = anchor - timedelta(days=anchor.weekday())
+        return monday, monday + timedelta(days=7)
+    if view == "month":
+        first = anchor.replace(day=1)
+        last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
+        start = first - timedelta(days=first.weekday())
+        end = last + timedelta(days=7 - last.weekday())
+        return start, end
+    raise ValidationError({"view": _("Choose one of: %(choices)s.") % {"choices": ", ".join(VIEWS)}})
+
+
+def step(view: str, anchor: date, direction: int) -> date:
+    """The anchor of the previous (-1) or next (+1) page of `view`."""
+    if view == "day":
+        return anchor + timedelta(days=direction)
+    if view == "week":
+        return anchor + timedelta(days=7 * direction)
+    month = anchor.month - 1 + direction
+    year = anchor.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(anchor.day, pycalendar.monthrange(year, month)[1]))
+
+
+def local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days)]
+
+
+def check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise ValidationError({"end": _("The end must be after the start.")})
+    if end - start > timedelta(days=MAX_RANGE_DAYS):
+        raise ValidationError({"end": _("Ask for at most %(days)d days at once.") % {"days": MAX_RANGE_DAYS}})
+
+
+# --- whose calendar ------------------------------------------------------------------------------------------------
+
+
+def calendar_people(*, user, user_id: int | None = None, team_id: int | None = None) -> list:
+    """The users whose activities the calendar shows: one user, a team (unit subtree) or, by default, the user.
+
+    A user or team outside the viewer's scope is 404 — an account manager cannot open a colleague's calendar, a team
+    lead sees their team, a branch manager their branch."""
+    people = users_in_scope(user=user)
+    if user_id is not None:
+        person = people.filter(pk=user_id).first()
+        if person is None:
+            raise Http404
+        return [person]
+    if team_id is not None:
+        unit = team_of(user=user, team_id=team_id)
+        return list(people.filter(profile__org_unit_id__in=unit.subtree_ids()).order_by("username"))
+    return [user]
+
+
+def team_of(*, user, team_id: int) -> OrgUnit:
+    unit = OrgUnit.objects.filter(pk=team_id).first()
+    scope = record_scope(user)
+    visible = scope.level == ScopeLevel.ALL or (
+        scope.level in (ScopeLevel.TEAM, ScopeLevel.BRANCH) and unit is not None and unit.pk in scope.unit_ids
+    )
+    if unit is None or not visible:
+        raise Http404
+    return unit
+
+
+def teams_in_scope(*, user) -> QuerySet[OrgUnit]:
+    """The units whose calendar the user may open (none for an own-scope user)."""
+    scope = record_scope(user)
+    if scope.level == ScopeLevel.ALL:
+        return OrgUnit.objects.all()
+    if scope.level in (ScopeLevel.TEAM, ScopeLevel.BRANCH):
+        return OrgUnit.objects.filter(pk__in=scope.unit_ids)
+    return OrgUnit.objects.none()
+
+
+# --- events --------------------------------------------------------------------------------------------------------
+
+
+def calendar_events(*, user, people: list, start: datetime, end: datetime) -> list[Event]:
+    """The activities of `people` (owned or taken part in) happening in [start, end) that `user` may see."""
+    from guanxi.activities import selectors
+
+    check_range(start, end)
+    ids = [person.pk for person in people]
+    activities = (
+        selectors.activity_queryset(user=user)
+        .filter(happened_at__gte=start, happened_at__lt=end)
+        .filter(Q(owner_id__in=ids) | Q(participants__in=ids))
+        .distinct()
+        .select_related("customer", "owner")
+        .order_by("happened_at", "id")
+    )
+    return [event_of(activity) for activity in activities[:MAX_EVENTS]]
+
+
+def event_of(activity: Activity) -> Event:
+    start = activity.happened_at
+    if activity.planned_start and activity.planned_end and start == activity.planned_start:
+        end = activity.planned_end
+    elif activity.duration_seconds:
+        end = start + timedelta(seconds=activity.duration_seconds)
+    else:
+        end = start + DEFAULT_DURATION
+    return Event(activity=activity, start=start, end=max(end, start + timedelta(minutes=1)))
+
+
+def events_by_day(events: list[Event], day_list: list[date]) -> dict[date, list[Event]]:
+    grouped: dict[date, list[Event]] = {day: [] for day in day_list}
+    for event in events:
+        day = timezone.localtime(event.start).date()
+        if day in grouped:
+            grouped[day].append(event)
+    return grouped
+
+
+# --- moving ----------------------------------------------------------------------------------------------------------
+
+
+def activity_move(*, actor, activity_id: int, version: int, start: datetime) -> Activity:
+    """Reschedule a planned activity to `start`, keeping its length: the drag and drop of the calendar.
+
+    Goes through the activities update service, so the version check (409 on a stale drag), permissions and the
+    audit entry are theirs."""
+    from guanxi.activities import selectors, services
+
+    if timezone.is_naive(start):
+        start = timezone.make_aware(start)
+    activity = selectors.activity_get(user=actor, activity_id=activity_id)
+    if activity.status != Activity.Status.PLANNED or activity.planned_start is None:
+        raise Conflict(_("Only planned activities with a start time can be moved."))
+    data = {"planned_start": start}
+    if activity.planned_end is not None:
+        data["planned_end"] = start + (activity.planned_end - activity.planned_start)
+    return services.activity_update(actor=actor, activity_id=activity_id, version=version, data=data)
