@@ -1,0 +1,38 @@
+"""The "timeline" panel of the customer 360 view: the first page of the customer's timeline."""
+
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.activities import timeline
+from guanxi.customers.panels import Panel, register
+
+PANEL_LIMIT = 10
+
+
+def timeline_panel(*, user, customer) -> dict:
+    """The customer is already scope-checked by the 360 view (customer_get), so the sources are asked directly."""
+    page = timeline.timeline_page(user=user, customer=customer, limit=PANEL_LIMIT)
+    return {
+        "entries": [entry_data(entry) for entry in page.items],
+        "next": page.next,
+        "kinds": {kind: str(label) for kind, label in timeline.all_kinds().items()},
+    }
+
+
+def entry_data(entry: timeline.TimelineEntry) -> dict:
+    """An entry as JSON-ready data (the panel's API shape, also what the timeline fragment renders)."""
+    return {
+        "at": entry.at.isoformat(),
+        "source": entry.source,
+        "id": entry.id,
+        "kind": entry.kind,
+        "kind_label": entry.kind_label,
+        "title": entry.title,
+        "summary": entry.summary,
+        "status": entry.status,
+        "actor": entry.actor,
+        "url": entry.url,
+        "data": entry.data,
+    }
+
+
+register(Panel("timeline", _("Timeline"), timeline_panel, "activities/panels/timeline.html", order=40))

@@ -1,0 +1,87 @@
+"""Every read of activities, already narrowed to what the user may see.
+
+A user sees an activity when
+- its customer is in the user's record scope (core.scope.restrict applied to the customer), or
+- it has no customer (a task) and its owner/unit is in the user's scope (restrict applied to the activity), or
+- the user owns it or takes part in it;
+and never, without customers.access_sensitive_customer, an activity on a sensitive customer.
+"""
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from guanxi.activities.filters import ActivityFilters
+from guanxi.activities.models import Activity
+from guanxi.core.pagination import Page, keyset_page
+from guanxi.core.roles import ScopeLevel
+from guanxi.core.scope import record_scope, restrict
+from guanxi.customers.models import Contact, Customer
+
+LIST_RELATED = ("customer", "owner", "linked_type")
+
+
+def activity_queryset(*, user) -> QuerySet[Activity]:
+    """All activities `user` may see (see the module docstring)."""
+    scope = record_scope(user)
+    activities = Activity.objects.all()
+    if scope.level is None:
+        return activities.none()
+    if scope.level != ScopeLevel.ALL:
+        on_visible_customer = Q(customer_id__in=restrict(Customer.objects.all(), user).values("pk"))
+        unit_or_owner = Q(owner_id=user.pk) if scope.level == ScopeLevel.OWN else Q(org_unit_id__in=scope.unit_ids)
+        participating = Exists(
+            Activity.participants.through.objects.filter(activity_id=OuterRef("pk"), user_id=user.pk)
+        )
+        activities = activities.filter(
+            on_visible_customer | (Q(customer__isnull=True) & unit_or_owner) | Q(owner_id=user.pk) | participating
+        )
+    if not scope.sees_sensitive:
+        activities = activities.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
+    return activities
+
+
+def activity_list(*, user, filters: ActivityFilters, cursor: str | None = None, limit: int = 50) -> Page:
+    """Newest first (by happened_at, then id), keyset-paginated."""
+    queryset = filters.apply(activity_queryset(user=user)).select_related(*LIST_RELATED)
+    return keyset_page(queryset, ordering="-happened_at", cursor=cursor, limit=limit)
+
+
+def activity_get(*, user, activity_id: int) -> Activity:
+    """One activity with its contacts and participants; 404 when absent or outside the user's scope."""
+    activity = (
+        activity_queryset(user=user)
+        .select_related("customer", "owner", "org_unit", "linked_type", "created_by", "follow_up_of")
+        .prefetch_related(
+            Prefetch("contacts", queryset=Contact.objects.only("id", "name", "customer_id")), "participants"
+        )
+        .filter(pk=activity_id)
+        .first()
+    )
+    if activity is None:
+        raise Http404
+    return activity
+
+
+def activity_visible(*, user, object_id) -> bool:
+    return str(object_id).isdigit() and activity_queryset(user=user).filter(pk=int(object_id)).exists()
+
+
+def activities_of(*, user, instance, limit: int = 50) -> list[Activity]:
+    """The latest activities linked to `instance` (a deal, a ticket …) that the user may see: for other apps' pages."""
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(instance)
+    return list(
+        activity_queryset(user=user)
+        .filter(linked_type=content_type, linked_id=instance.pk)
+        .select_related(*LIST_RELATED)
+        .order_by("-happened_at", "-id")[:limit]
+    )
+
+
+def customer_by_number(*, user, number: str) -> Customer | None:
+    """The visible customer with this customer number (what the activity form asks for), or None."""
+    number = (number or "").strip().upper()
+    if not number:
+        return None
+    return restrict(Customer.objects.all(), user, sensitive_field="sensitive").filter(number=number).first()
