@@ -346,7 +346,9 @@ class CallListEntry(models.Model):
         BUSY = "busy", _("Busy")
         WRONG_NUMBER = "wrong_number", _("Wrong number")
 
-    call_list = models.ForeignKey(CallList, verbose_name=_("call list"), on_delete=models.CASCADE, related_name="entries")
+    call_list = models.ForeignKey(
+        CallList, verbose_name=_("call list"), on_delete=models.CASCADE, related_name="entries"
+    )
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey(
         Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,0 +1,275 @@
+"""Every read of pipelines and opportunities (deals), already narrowed to what the user may see.
+
+A deal is visible by its own owner and owning unit (the owner's team), like a customer, and never when its customer is
+sensitive and the user may not see sensitive customers. Scoping on the deal's own columns lets the kanban read one
+index per team (docs/sales.md, "Record scope").
+"""
+
+from datetime import date, datetime
+
+from django.db.models import Count, F, Prefetch, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404
+from django.utils import timezone
+from pydantic import BaseModel, Field
+
+from guanxi.core.models import OrgUnit
+from guanxi.core.pagination import Page, keyset_page
+from guanxi.core.scope import restrict
+from guanxi.core.tree import subtree_ids
+from guanxi.sales.models import Competitor, Opportunity, Pipeline, Stage, StageChange, TeamMember
+
+DEAL_ORDERINGS = ("-updated_at", "expected_close", "-expected_close", "-amount", "name", "-created_at")
+CARDS_PER_COLUMN = 20
+
+
+class DealFilters(BaseModel):
+    """The deal list / kanban filter, shared by the pages and the API."""
+
+    q: str | None = Field(None, max_length=100, description="Deal name substring")
+    pipeline: int | None = Field(None, description="Pipeline id")
+    stage: int | None = Field(None, description="Stage id")
+    status: Opportunity.Status | None = None
+    owner: int | None = Field(None, description="Owner user id")
+    team: int | None = Field(None, description="Organisation unit id; includes its sub-units")
+    customer: int | None = Field(None, description="Customer id")
+    close_from: date | None = Field(None, description="Expected close on or after")
+    close_to: date | None = Field(None, description="Expected close on or before")
+
+    def apply(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+        if self.q:
+            queryset = queryset.filter(name__icontains=self.q.strip())
+        for field in ("pipeline", "stage", "owner", "customer"):
+            value = getattr(self, field)
+            if value is not None:
+                queryset = queryset.filter(**{f"{field}_id": value})
+        if self.status:
+            queryset = queryset.filter(status=self.status)
+        if self.team is not None:
+            queryset = queryset.filter(org_unit_id__in=subtree_ids(OrgUnit, self.team))
+        if self.close_from:
+            queryset = queryset.filter(expected_close__gte=self.close_from)
+        if self.close_to:
+            queryset = queryset.filter(expected_close__lte=self.close_to)
+        return queryset
+
+
+# --- pipelines ------------------------------------------------------------------------------------------------------
+
+
+def pipeline_list(*, active_only: bool = True) -> list[Pipeline]:
+    pipelines = Pipeline.objects.all()
+    if active_only:
+        pipelines = pipelines.filter(active=True)
+    return list(pipelines.prefetch_related(Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))))
+
+
+def pipeline_get(*, pipeline_id: int) -> Pipeline:
+    pipeline = (
+        Pipeline.objects.filter(pk=pipeline_id)
+        .prefetch_related(Prefetch("stages", queryset=Stage.objects.order_by("position", "id")))
+        .first()
+    )
+    if pipeline is None:
+        raise Http404
+    return pipeline
+
+
+def default_pipeline() -> Pipeline | None:
+    return Pipeline.objects.filter(active=True).order_by("position", "id").first()
+
+
+# --- deals ----------------------------------------------------------------------------------------------------------
+
+
+def opportunity_queryset(*, user) -> QuerySet[Opportunity]:
+    """All deals `user` may see."""
+    return restrict(Opportunity.objects.all(), user, sensitive_field="customer__sensitive")
+
+
+def opportunity_list(
+    *, user, filters: DealFilters, ordering: str = "-updated_at", cursor: str | None = None, limit: int = 50
+) -> Page:
+    queryset = filters.apply(opportunity_queryset(user=user)).select_related("customer", "stage", "pipeline", "owner")
+    return keyset_page(queryset, ordering=ordering, cursor=cursor, limit=limit)
+
+
+def opportunity_get(*, user, opportunity_id: int) -> Opportunity:
+    """One deal with its competitors, team and stage history; 404 when absent or outside the user's scope."""
+    deal = (
+        opportunity_queryset(user=user)
+        .select_related("customer", "pipeline", "stage", "owner", "org_unit")
+        .prefetch_related(
+            Prefetch("competitors", queryset=Competitor.objects.order_by("name", "id")),
+            Prefetch("team_members", queryset=TeamMember.objects.select_related("user").order_by("id")),
+            Prefetch("stage_changes", queryset=StageChange.objects.select_related("stage", "moved_by")),
+        )
+        .filter(pk=opportunity_id)
+        .first()
+    )
+    if deal is None:
+        raise Http404
+    return deal
+
+
+def opportunity_visible(*, user, object_id) -> bool:
+    return str(object_id).isdigit() and opportunity_queryset(user=user).filter(pk=int(object_id)).exists()
+
+
+def stage_history(deal: Opportunity, *, now: datetime | None = None) -> list[dict]:
+    """Each stay in a stage with its duration (the current stage counts up to now); uses the prefetched rows."""
+    now = now or timezone.now()
+    return [
+        {
+            "stage_id": change.stage_id,
+            "stage": change.stage.label,
+            "entered_at": change.entered_at,
+            "left_at": change.left_at,
+            "seconds": int(((change.left_at or now) - change.entered_at).total_seconds()),
+            "moved_by": (change.moved_by.get_full_name() or change.moved_by.username) if change.moved_by_id else "",
+        }
+        for change in deal.stage_changes.all()
+    ]
+
+
+def deals_of_customer(*, user, customer_id: int, limit: int = 20) -> list[Opportunity]:
+    """The visible deals of one customer, open ones first (the 360 panel)."""
+    return list(
+        opportunity_queryset(user=user)
+        .filter(customer_id=customer_id)
+        .select_related("stage", "pipeline", "owner")
+        .order_by(F("closed_at").desc(nulls_first=True), "-updated_at", "-id")[:limit]
+    )
+
+
+# --- kanban ---------------------------------------------------------------------------------------------------------
+
+
+def kanban_board(
+    *,
+    user,
+    pipeline: Pipeline,
+    team: int | None = None,
+    owner: int | None = None,
+    per_column: int = CARDS_PER_COLUMN,
+    stage: int | None = None,
+    offset: int = 0,
+) -> list[dict]:
+    """The open deals of a pipeline by stage: per open stage its totals (count, amount, weighted amount) over every
+    visible deal, and at most `per_column` cards (most recently changed first). Three queries whatever the size:
+    stages (prefetched on the pipeline), totals (one GROUP BY on the board index), cards (one windowed query).
+    `stage` and `offset` give the next cards of one column (the "more" link)."""
+    deals = DealFilters(team=team, owner=owner).apply(
+        opportunity_queryset(user=user).filter(pipeline=pipeline, status=Opportunity.Status.OPEN)
+    )
+    totals = {
+        row["stage_id"]: row
+        for row in deals.order_by()
+        .values("stage_id")
+        .annotate(count=Count("id"), amount=Sum("amount"), weighted=Sum("weighted_amount"))
+    }
+    stages = [s for s in pipeline.stages.all() if s.outcome == Stage.Outcome.OPEN]
+    if stage is not None:
+        stages = [s for s in stages if s.pk == stage]
+    cards = (
+        deals.filter(stage__in=[s.pk for s in stages])
+        .select_related("customer", "owner")
+        .only(
+            "id",
+            "name",
+            "amount",
+            "weighted_amount",
+            "expected_close",
+            "stage_id",
+            "version",
+            "updated_at",
+            "customer__id",
+            "customer__name",
+            "owner__id",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
+        .annotate(
+            row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()])
+        )
+        .filter(row__gt=offset, row__lte=offset + per_column)
+        .order_by("stage_id", "row")
+    )
+    by_stage: dict[int, list[Opportunity]] = {}
+    for card in cards:
+        by_stage.setdefault(card.stage_id, []).append(card)
+    columns = []
+    for s in stages:
+        total = totals.get(s.pk, {})
+        count = total.get("count", 0)
+        shown = by_stage.get(s.pk, [])
+        columns.append(
+            {
+                "stage": s,
+                "count": count,
+                "amount": total.get("amount") or 0,
+                "weighted": total.get("weighted") or 0,
+                "cards": shown,
+                "more": max(count - offset - len(shown), 0),
+                "next_offset": offset + len(shown),
+            }
+        )
+    return columns
+
+
+# --- forecast -------------------------------------------------------------------------------------------------------
+
+FORECAST_GROUPS = ("month", "owner", "team")
+
+
+def forecast(
+    *,
+    user,
+    by: str = "month",
+    pipeline: int | None = None,
+    team: int | None = None,
+    owner: int | None = None,
+    close_from: date | None = None,
+    close_to: date | None = None,
+) -> list[dict]:
+    """The weighted forecast (销售预测) of open deals: per month of expected close, per owner or per team, the number
+    of deals, their amount and the weighted amount (Σ amount × stage probability)."""
+    deals = DealFilters(pipeline=pipeline, team=team, owner=owner, close_from=close_from, close_to=close_to).apply(
+        opportunity_queryset(user=user).filter(status=Opportunity.Status.OPEN)
+    )
+    if by == "owner":
+        keys = ["owner_id", "owner__username", "owner__first_name", "owner__last_name"]
+    elif by == "team":
+        keys = ["org_unit_id", "org_unit__name"]
+    else:
+        keys = ["expected_close__year", "expected_close__month"]
+    rows = (
+        deals.order_by()
+        .values(*keys)
+        .annotate(count=Count("id"), amount=Sum("amount"), weighted=Sum("weighted_amount"))
+        .order_by(*keys)
+    )
+    result = []
+    for row in rows:
+        if by == "owner":
+            name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+            key, label = row["owner_id"], name or row["owner__username"]
+        elif by == "team":
+            key, label = row["org_unit_id"], row["org_unit__name"] or "—"
+        else:
+            key = label = f"{row['expected_close__year']:04d}-{row['expected_close__month']:02d}"
+        result.append(
+            {"key": key, "label": label, "count": row["count"], "amount": row["amount"], "weighted": row["weighted"]}
+        )
+    if by != "month":
+        result.sort(key=lambda r: (-r["weighted"], str(r["label"])))
+    return result
+
+
+def forecast_totals(rows: list[dict]) -> dict:
+    return {
+        "count": sum(r["count"] for r in rows),
+        "amount": sum((r["amount"] for r in rows), start=0),
+        "weighted": sum((r["weighted"] for r in rows), start=0),
+    }

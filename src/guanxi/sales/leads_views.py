@@ -1,0 +1,205 @@
+"""Lead pages: list, create (also the telephony screen pop's "new lead"), detail, edit, qualify, assign, convert."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from pydantic import ValidationError as SchemaError
+
+from guanxi.core import selectors as core_selectors
+from guanxi.core.errors import Conflict, StaleVersion
+from guanxi.core.pagination import BadCursor
+from guanxi.core.permissions import require
+from guanxi.sales import deals_selectors, leads_selectors, leads_services
+from guanxi.sales.leads_forms import ConvertForm, LeadForm, apply_errors
+from guanxi.sales.leads_selectors import LeadFilters
+from guanxi.sales.models import Lead
+
+STALE = _("This record was changed by someone else. Reload it and apply your change again.")
+
+
+def _filters_from(params) -> tuple[LeadFilters, list[str]]:
+    raw = {key: value for key, value in params.items() if key in LeadFilters.model_fields and value != ""}
+    try:
+        return LeadFilters(**raw), []
+    except SchemaError as exc:
+        return LeadFilters(), [str(e["loc"][0]) for e in exc.errors()]
+
+
+@login_required
+def lead_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "sales.view_lead")
+    filters, bad_fields = _filters_from(request.GET)
+    try:
+        page = leads_selectors.lead_list(user=request.user, filters=filters, cursor=request.GET.get("cursor"))
+    except BadCursor:
+        page = leads_selectors.lead_list(user=request.user, filters=filters)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    if page.next:
+        query["cursor"] = page.next
+    context = {
+        "page": page,
+        "filters": filters,
+        "bad_fields": bad_fields,
+        "next_query": query.urlencode() if page.next else None,
+        "statuses": Lead.Status.choices,
+        "sources": Lead.Source.choices,
+        "owners": core_selectors.users_in_scope(user=request.user).order_by("username"),
+    }
+    template = "sales/lead_rows.html" if request.htmx and request.GET.get("cursor") else "sales/lead_list.html"
+    if request.htmx and not request.GET.get("cursor"):
+        template = "sales/lead_table.html"
+    return render(request, template, context)
+
+
+@login_required
+def lead_create(request: HttpRequest) -> HttpResponse:
+    """The new-lead form; ?mobile=…&company_name=…&source=… prefill it (the screen pop for an unknown caller)."""
+    require(request.user, "sales.add_lead")
+    initial = {
+        key: request.GET[key] for key in ("mobile", "company_name", "contact_name", "source") if key in request.GET
+    }
+    if "mobile" in initial and "source" not in initial:
+        initial["source"] = Lead.Source.INBOUND_CALL
+    form = LeadForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = leads_services.lead_create(actor=request.user, data=form.service_data())
+        except ValidationError as exc:
+            apply_errors(form, exc.message_dict)
+        else:
+            messages.success(request, _("Lead created."))
+            return redirect("sales:lead_detail", lead.pk)
+    return render(request, "sales/lead_form.html", {"form": form, "lead": None})
+
+
+@login_required
+def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    require(request.user, "sales.view_lead")
+    lead = leads_selectors.lead_get(user=request.user, lead_id=lead_id)
+    context = {
+        "lead": lead,
+        "owners": core_selectors.users_in_scope(user=request.user).order_by("username"),
+        "progress_statuses": [
+            (value, label)
+            for value, label in Lead.Status.choices
+            if value in (Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.QUALIFIED)
+        ],
+    }
+    return render(request, "sales/lead_detail.html", context)
+
+
+@login_required
+def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = leads_selectors.lead_get(user=request.user, lead_id=lead_id)
+    form = LeadForm(request.POST or None, initial=LeadForm.initial_for(lead))
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            leads_services.lead_update(
+                actor=request.user, lead_id=lead.pk, version=form.cleaned_data["version"] or 0, data=form.service_data()
+            )
+        except StaleVersion:
+            stale = True
+        except Conflict as exc:
+            messages.error(request, str(exc))
+            return redirect("sales:lead_detail", lead.pk)
+        except ValidationError as exc:
+            apply_errors(form, exc.message_dict)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("sales:lead_detail", lead.pk)
+    return render(request, "sales/lead_form.html", {"form": form, "lead": lead, "stale": stale, "stale_message": STALE})
+
+
+@login_required
+@require_POST
+def lead_status(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Qualification: contacted, qualified, disqualified (with a reason) or back to new."""
+    data = {"status": request.POST.get("status", "")}
+    if data["status"] == Lead.Status.DISQUALIFIED:
+        data["disqualified_reason"] = request.POST.get("reason", "")
+    try:
+        leads_services.lead_update(
+            actor=request.user, lead_id=lead_id, version=int(request.POST.get("version") or 0), data=data
+        )
+    except StaleVersion:
+        messages.error(request, STALE)
+    except (Conflict, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("sales:lead_detail", lead_id)
+
+
+@login_required
+@require_POST
+def lead_assign(request: HttpRequest, lead_id: int) -> HttpResponse:
+    owner = request.POST.get("owner_id", "")
+    try:
+        leads_services.lead_assign(
+            actor=request.user,
+            lead_id=lead_id,
+            owner_id=int(owner) if owner.isdigit() else 0,
+            version=int(request.POST.get("version") or 0),
+        )
+    except StaleVersion:
+        messages.error(request, STALE)
+    except (Conflict, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Lead assigned."))
+    return redirect("sales:lead_detail", lead_id)
+
+
+@login_required
+def lead_convert(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Convert: shows the existing customers the duplicate check finds, the user picks one or a new customer, and
+    names the deal; one service call does the rest."""
+    lead = leads_selectors.lead_get(user=request.user, lead_id=lead_id)
+    if lead.status == Lead.Status.CONVERTED:
+        messages.info(request, _("This lead is already converted."))
+        return redirect("sales:lead_detail", lead.pk)
+    pipelines = deals_selectors.pipeline_list()
+    candidates = leads_services.conversion_candidates(user=request.user, lead=lead)
+    initial = {
+        "name": (lead.need.strip()[:200] or _("%(name)s deal") % {"name": lead.company_name}),
+        "amount": lead.estimated_amount or 0,
+        "version": lead.version,
+        "customer": str(candidates[0].customer.pk) if candidates and candidates[0].score >= 0.95 else "new",
+    }
+    form = ConvertForm(request.POST or None, initial=initial, pipelines=pipelines)
+    if request.method == "POST" and form.is_valid():
+        choice = request.POST.get("customer_choice", "new")
+        data = form.cleaned_data
+        try:
+            leads_services.lead_convert(
+                actor=request.user,
+                lead_id=lead.pk,
+                version=data["version"],
+                customer_id=int(choice) if choice.isdigit() else None,
+                new_customer=choice == "new",
+                opportunity={
+                    "name": data["name"],
+                    "amount": data["amount"],
+                    "expected_close": data["expected_close"],
+                    "pipeline_id": data["pipeline_id"],
+                },
+            )
+        except StaleVersion:
+            form.add_error(None, STALE)
+        except (Conflict, PermissionDenied) as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            apply_errors(form, exc.message_dict)
+        else:
+            messages.success(request, _("Lead converted."))
+            return redirect("sales:lead_detail", lead.pk)
+    context = {"lead": lead, "form": form, "candidates": candidates, "choice": request.POST.get("customer_choice")}
+    return render(request, "sales/lead_convert.html", context)
