@@ -3,26 +3,19 @@
 import hashlib
 import secrets
 
-from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core import audit
+from guanxi.core import audit, principals, throttle
 from guanxi.core.models import ApiToken, OrgUnit, Preference, Profile, SavedFilter
 from guanxi.core.roles import ADMIN, ROLE_SCOPES
 
 TOKEN_PREFIX = "gx_"
-
-
-class TooManyAttempts(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__("too many failed attempts")
-        self.retry_after = retry_after
+TooManyAttempts = throttle.TooManyAttempts  # raised by token_issue (its home is core.throttle)
 
 
 class BadCredentials(Exception):
@@ -84,17 +77,14 @@ def profile_update(*, actor, language: str | None = None, phone: str | None = No
 
 
 def token_issue(*, username: str, password: str, client: str | None, name: str = "") -> tuple[ApiToken, str]:
-    """Check the password and return a new token and its clear text. Repeated failures are throttled."""
-    key = f"login-failures:{username.lower()}:{client or '-'}"
-    failures = cache.get(key, 0)
-    if failures >= settings.GUANXI_LOGIN_MAX_FAILURES:
-        raise TooManyAttempts(settings.GUANXI_LOGIN_WINDOW_SECONDS)
+    """Check the password and return a new token and its clear text. Failures are throttled per account and per
+    client IP (core.throttle)."""
+    throttle.check(username=username, ip=client)
     user = authenticate(username=username, password=password)
     if user is None:
-        if not cache.add(key, 1, settings.GUANXI_LOGIN_WINDOW_SECONDS):
-            cache.incr(key)
+        throttle.failed(username=username, ip=client)
         raise BadCredentials
-    cache.delete(key)
+    throttle.succeeded(username=username)
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(clear), prefix=clear[:8])
@@ -103,19 +93,49 @@ def token_issue(*, username: str, password: str, client: str | None, name: str =
 
 
 def token_authenticate(clear: str) -> ApiToken | None:
-    """The live token for `clear`, with its user; records when it was last used (at most once a minute)."""
-    token = (
-        ApiToken.objects.select_related("user", "user__profile")
-        .filter(key_hash=_hash(clear), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
-        return None
+    """The live token for `clear`, with its user; records when it was last used (at most once a minute).
+
+    The user's roles, scope and rights come from the principal cache when they are there (core.principals); the token
+    itself is checked against the database on every call, so a revocation counts at once.
+    """
+    key_hash = _hash(clear)
+    token = principals.get(key_hash)
+    if token is not None:
+        live = (
+            ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True)
+            .values("last_used_at")
+            .first()
+        )
+        if live is None:
+            principals.forget(key_hash)
+            return None
+        token.last_used_at = live["last_used_at"]
+    else:
+        token = (
+            ApiToken.objects.select_related("user", "user__profile")
+            .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if token is None:
+            return None
+        _resolve_rights(token.user)
+        principals.put(key_hash, token)
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def _resolve_rights(user) -> None:
+    """Compute what the principal cache keeps on the user object: roles, record scope, sensitive-data rights."""
+    from guanxi.core.masking import sees_sensitive_fields
+    from guanxi.core.roles import user_roles
+    from guanxi.core.scope import record_scope
+
+    user_roles(user)
+    record_scope(user)
+    sees_sensitive_fields(user)
 
 
 @transaction.atomic
@@ -124,6 +144,7 @@ def token_revoke(*, actor, token: ApiToken) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit.record(actor=actor, action="token_revoke", instance=token, object_repr=f"{token.prefix}…")
+        principals.forget(token.key_hash)
 
 
 def _hash(clear: str) -> str:
