@@ -125,9 +125,12 @@ def items_summary(items: list[dict]) -> dict[str, dict[str, int]]:
 
 
 def report_queryset(*, user) -> QuerySet[WorkReport]:
-    """Reports in the user's record scope (author = owner, the author's unit = unit); others' drafts never."""
+    """Reports in the user's record scope (author = owner, the author's unit = unit); others' drafts only once they
+    were submitted and sent back (they have a reviewer)."""
     reports = restrict(WorkReport.objects.all(), user, owner_field="author", unit_field="org_unit")
-    return reports.filter(Q(author_id=user.pk) | ~Q(status=WorkReport.Status.DRAFT))
+    return reports.filter(
+        Q(author_id=user.pk) | ~Q(status=WorkReport.Status.DRAFT) | Q(reviewer__isnull=False)
+    )
 
 
 def report_list(*, user, filters: ReportFilters, cursor: str | None = None, limit: int = 50) -> Page:
