@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -120,6 +121,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "imports-sweep": {"task": "imports.sweep", "schedule": 60.0},
     "activities-reminders": {"task": "activities.send_reminders", "schedule": 60.0},
+    # Contract renewal reminders and expiry (sales.tasks), once a day at 07:00 Shanghai time; idempotent.
+    "sales-contracts-daily": {"task": "sales.contracts_daily", "schedule": crontab(hour=7, minute=0)},
 }
 if GUANXI_EMBEDDED_BROKER:
     # The SQLAlchemy transport has no fanout exchange: no remote control, and a longer SQLite busy timeout.
