@@ -23,214 +23,40 @@ writes (or updates) this run's section of bench/RESULTS.md (other sections and t
 """
 
 import argparse
-import http.client
 import json
-import math
 import os
-import platform
 import random
 import re
-import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-DATA_DIR = BENCH_DIR / "data"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/guanxi_bench"
-PASSWORD = "bench-pass"
-RUN_TAG = f"api-bench-{os.getpid()}"  # application_name prefix, unique to this run
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not a package)
+    BENCH_DIR,
+    DATA_DIR,
+    DEFAULT_DATABASE_URL,
+    PASSWORD,
+    RUN_TAG,
+    Client,
+    CpuMeter,
+    RawDb,
+    Server,
+    capture,
+    condense_plan,
+    free_port,
+    machine_facts,
+    percentile,
+    ratio,
+    start_server,
+    wait_for_quiet,
+    with_application_name,
+    write_results,
+)
+
 SCOPE_TABLES = ("core_apitoken", "auth_group", "auth_permission", "core_orgunit", "core_profile", "django_session")
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Database access without Django (the raw side)
-
-
-class RawDb:
-    def __init__(self, url: str):
-        self.url = url
-        self.sqlite = url.startswith("sqlite:")
-        if self.sqlite:
-            import sqlite3
-
-            self.path = url[len("sqlite:///") :]
-            self.conn = sqlite3.connect(self.path)
-            self.conn.execute("PRAGMA foreign_keys = ON")
-        else:
-            import psycopg
-
-            self.conn = psycopg.connect(url, autocommit=True, application_name=f"{RUN_TAG}-raw")
-            self.cursor = psycopg.ClientCursor(self.conn)  # Django's psycopg 3 backend binds client-side too
-
-    def all(self, sql: str, params=()) -> list[tuple]:
-        if self.sqlite:
-            sql = sql.replace("%%", "\0").replace("%s", "?").replace("\0", "%")
-            return self.conn.execute(sql, params).fetchall()
-        return self.cursor.execute(sql, params).fetchall()
-
-    def run(self, sql: str) -> int:
-        """Execute one captured statement as Django sent it (no parameters) and fetch every row."""
-        if self.sqlite:
-            return len(self.conn.execute(sql).fetchall())
-        return len(self.cursor.execute(sql).fetchall())
-
-    def explain(self, sql: str) -> str:
-        if self.sqlite:
-            rows = self.conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
-            return "\n".join(f"{'  ' * (row[1] > 0)}{row[-1]}" for row in rows)
-        rows = self.cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql).fetchall()
-        return "\n".join(row[0] for row in rows)
-
-    def version(self) -> str:
-        if self.sqlite:
-            import sqlite3
-
-            return f"SQLite {sqlite3.sqlite_version}"
-        return "PostgreSQL " + self.all("SHOW server_version")[0][0]
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Servers and the HTTP client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # the gunicorn master stops its workers
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_server(name: str, command: list[str], env: dict, port: int, probe: str) -> Server:
-    log = DATA_DIR / "logs" / f"{name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    handle = log.open("w")
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
-    server = Server(name, port, process, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited ({process.returncode}); see {log}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", probe)
-            conn.getresponse().read()
-            conn.close()
-            return server
-        except OSError:
-            time.sleep(0.3)
-    server.stop()
-    raise RuntimeError(f"{name} did not answer on port {port}; see {log}")
-
-
-class Client:
-    """One keep-alive connection; reconnects (untimed) when the server closed an idle connection."""
-
-    def __init__(self, port: int, headers: dict | None = None):
-        self.port = port
-        self.headers = {"Accept": "application/json", **(headers or {})}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-        """(status, body, seconds); an idle connection the server closed is reopened and the request sent again."""
-        headers = {**self.headers, **(headers or {})}
-        for attempt in range(2):
-            try:
-                started = time.perf_counter()
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                content = response.read()
-                return response.status, content, time.perf_counter() - started
-            except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine):
-                self.conn.close()
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-    def get(self, path: str) -> tuple[int, bytes, float]:
-        return self.request("GET", path)
-
-    def json(self, path: str) -> dict:
-        status, body, _elapsed = self.get(path)
-        if status != 200:
-            raise RuntimeError(f"GET {path} on port {self.port}: {status} {body[:300]!r}")
-        return json.loads(body)
-
-    def post_json(self, path: str, payload: dict) -> dict:
-        body = json.dumps(payload).encode()
-        status, content, _elapsed = self.request("POST", path, body, {"Content-Type": "application/json"})
-        if status != 200:
-            raise RuntimeError(f"POST {path}: {status} {content[:300]!r}")
-        return json.loads(content)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# CPU accounting: wall-clock latency on a shared machine depends on what else runs; CPU time per request much less.
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads); 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def child_pids(parent: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                pids.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return pids
-
-
-class CpuMeter:
-    """CPU seconds of a server's worker processes and, on PostgreSQL, of the backends serving it (found by the
-    application_name its DATABASE_URL sets)."""
-
-    def __init__(self, raw: "RawDb", server_pid: int | None, application_name: str | None):
-        self.raw, self.server_pid, self.application_name = raw, server_pid, application_name
-
-    def sample(self) -> tuple[dict, dict]:
-        app = {pid: process_cpu(pid) for pid in child_pids(self.server_pid)} if self.server_pid else {}
-        db = {}
-        if self.application_name and not self.raw.sqlite:
-            for (pid,) in self.raw.all(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [self.application_name]
-            ):
-                db[pid] = process_cpu(pid)
-        return app, db
-
-    @staticmethod
-    def spent(before: dict, after: dict) -> float:
-        """CPU between two samples; processes that ended in between lose what they spent (rare: reported)."""
-        return sum(value - before.get(pid, 0.0) for pid, value in after.items())
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -249,11 +75,6 @@ class Scenario:
     floor_query_count: int = 0
     authorization: str = ""
     results: dict = field(default_factory=dict)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def query_label(sql: str) -> tuple[str, bool]:
@@ -279,23 +100,6 @@ def query_label(sql: str) -> tuple[str, bool]:
     if table == "customers_tag":
         return "tags (prefetch)", True
     return f"select {table}", table not in SCOPE_TABLES
-
-
-def capture(settings_module: str, specs: list[str], env: dict) -> list[dict]:
-    """The SQL of each request spec ("path Bearer token"), through capture_queries.py in a subprocess."""
-    output = subprocess.run(
-        [sys.executable, str(BENCH_DIR / "capture_queries.py"), settings_module, *specs],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    captured = json.loads(output.stdout)
-    for entry in captured:
-        if entry["status"] != 200:
-            raise RuntimeError(f"capture of {entry['path']} answered {entry['status']}")
-    return captured
 
 
 def follow(client: Client, path: str, depth: int) -> tuple[str, int]:
@@ -382,43 +186,6 @@ def measure(
 
 # --------------------------------------------------------------------------------------------------------------------
 # Report
-
-
-def machine_facts(raw: RawDb) -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f"{kib / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=ROOT, capture_output=True, text=True)
-    from importlib.metadata import version
-
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "memory": memory,
-        "commit": commit.stdout.strip() + (" (src has uncommitted changes)" if dirty.stdout.strip() else ""),
-        "database": raw.version(),
-        "python": platform.python_version(),
-        "django": version("django"),
-        "ninja": version("django-ninja"),
-        "load": os.getloadavg(),
-    }
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}×" if b else "–"
 
 
 def results_table(scenarios: list[Scenario]) -> list[str]:
@@ -609,53 +376,7 @@ def render(
     return "\n".join(out)
 
 
-PLAN_LINES = re.compile(
-    r"Scan|Index Cond|Recheck Cond|Filter:|Rows Removed by Filter|Planning Time|Execution Time|SEARCH|SCAN"
-)
-
-
-def condense_plan(plan: str) -> str:
-    """The lines of a plan that show how the customers table is reached; the full plans go to bench/data/."""
-    return "\n".join(line for line in plan.splitlines() if PLAN_LINES.search(line))
-
-
-HEADER = """# Guanxi benchmarks
-
-Produced by `bench/generate.py` and `bench/api_bench.py` (see their docstrings). Each run section below is rewritten
-by the next run with the same database and scale; the notes at the end are written by hand.
-"""
-
-
-def write_results(path: Path, label: str, section: str) -> None:
-    text = path.read_text() if path.exists() else HEADER
-    pattern = re.compile(rf"<!-- BEGIN RUN {re.escape(label)} -->.*?<!-- END RUN {re.escape(label)} -->", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section, text)
-    elif "\n## Notes" in text:
-        head, tail = text.split("\n## Notes", 1)
-        text = f"{head.rstrip()}\n\n{section}\n\n## Notes{tail}"
-    else:
-        text = f"{text.rstrip()}\n\n{section}\n"
-    path.write_text(text)
-
-
 # --------------------------------------------------------------------------------------------------------------------
-
-
-def with_application_name(url: str, name: str) -> str:
-    """PostgreSQL URLs get ?application_name= (dj-database-url passes it on), so CPU can be charged per server."""
-    if url.startswith("sqlite:"):
-        return url
-    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
-
-
-def wait_for_quiet(max_load: float) -> None:
-    if max_load <= 0:
-        return
-    deadline = time.monotonic() + 600
-    while os.getloadavg()[0] >= max_load and time.monotonic() < deadline:
-        print(f"  load average {os.getloadavg()[0]:.2f} ≥ {max_load}: waiting", flush=True)
-        time.sleep(30)
 
 
 def template_detail(queries: list[str], customer_id: int) -> list[str]:

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from api_bench import (  # noqa: E402  (bench scripts share helpers; bench/ is not a package)
+from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not a package)
     DATA_DIR,
     DEFAULT_DATABASE_URL,
     PASSWORD,

@@ -1,10 +1,16 @@
-"""The two endpoints: a keyset-paginated, filtered customer list and a customer detail. Nothing else."""
+"""The floor's endpoints: a keyset-paginated, filtered customer list and a customer detail (ORM, as Guanxi), the
+replay of other reads' statements, and a customer create and update (the raw statements of common.CustomerWrites)."""
 
 import base64
 import json
+import os
 from datetime import datetime
+from typing import Any
 
+from common import CustomerWrites
+from django.db import connection, transaction
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Schema
 
@@ -106,3 +112,99 @@ def list_customers(
 @api.get("/customers/{customer_id}", response=CustomerOut)
 def get_customer(request, customer_id: int):
     return get_object_or_404(customers(), pk=customer_id)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The other scenarios of bench/run.py. Reads (360 overview, search, timeline, kanban …) replay the data statements
+# Guanxi ran for the same request, captured by run.py into the file named by $FLOOR_REPLAY: Django's request handling,
+# one database cursor, ninja's JSON; no auth, scope, masking, ORM models or per-item schemas. Writes run the same
+# statements as run.py's raw side (common.CustomerWrites) inside one transaction.
+
+_replay: dict = {"mtime": None, "scenarios": {}}
+_templates: dict = {}
+
+
+def _replay_statements(scenario: str, index: int) -> list[str]:
+    path = os.environ.get("FLOOR_REPLAY", "")
+    mtime = os.stat(path).st_mtime if path and os.path.exists(path) else None
+    if mtime != _replay["mtime"]:
+        with open(path, encoding="utf-8") as handle:
+            _replay["scenarios"] = json.load(handle)
+        _replay["mtime"] = mtime
+    per_request = _replay["scenarios"].get(scenario)
+    if not per_request:
+        raise Http404
+    return per_request[index % len(per_request)]
+
+
+class ReplayOut(Schema):
+    results: list[list[list[Any]]]
+
+
+@api.get("/replay/{scenario}", response=ReplayOut)
+def replay(request, scenario: str, i: int = 0):
+    results = []
+    with connection.cursor() as cursor:
+        for sql in _replay_statements(scenario, i):
+            cursor.execute(sql)
+            results.append([list(row) for row in cursor.fetchall()])
+    return {"results": results}
+
+
+def _writes() -> CustomerWrites:
+    if "writes" not in _templates:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM customers_customer ORDER BY id LIMIT 1")
+            names = [column[0] for column in cursor.description]
+            template = dict(zip(names, cursor.fetchone(), strict=True))
+        _templates["writes"] = CustomerWrites(template, sqlite=connection.vendor == "sqlite")
+    return _templates["writes"]
+
+
+def _execute(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+class CreateIn(Schema):
+    name: str
+    address: str
+    branch: str
+    actor_id: int
+
+
+class UpdateIn(Schema):
+    version: int
+    address: str
+    actor_id: int
+
+
+class WrittenOut(Schema):
+    id: int
+    version: int
+    number: str | None = None
+
+
+@api.post("/customers", response={201: WrittenOut})
+def create_customer(request, payload: CreateIn):
+    with transaction.atomic():
+        customer_id, number = _writes().run_create(
+            _execute, branch=payload.branch, name=payload.name, address=payload.address, actor_id=payload.actor_id
+        )
+    return 201, {"id": customer_id, "version": 1, "number": number}
+
+
+@api.patch("/customers/{customer_id}", response={200: WrittenOut, 409: WrittenOut})
+def update_customer(request, customer_id: int, payload: UpdateIn):
+    with transaction.atomic():
+        version = _writes().run_update(
+            _execute,
+            customer_id=customer_id,
+            version=payload.version,
+            address=payload.address,
+            actor_id=payload.actor_id,
+        )
+    if version is None:
+        return 409, {"id": customer_id, "version": payload.version}
+    return {"id": customer_id, "version": version}
