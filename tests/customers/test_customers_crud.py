@@ -2,10 +2,12 @@
 
 import re
 
+import pytest
+
 from guanxi.core.models import AuditLog
 from guanxi.customers import services
 from guanxi.customers.models import Category, Contact, Customer, CustomerSequence, Region
-from tests.conftest import credit_code, fresh, make_contact, make_customer
+from tests.conftest import credit_code, errors_by_field, fresh, make_contact, make_customer
 
 NUMBER = re.compile(r"^C(?P<branch>[A-Z0-9]+)(?P<seq>\d{7})$")
 
@@ -326,3 +328,47 @@ def test_it_offers_the_same_rules_to_direct_service_callers(users, customers):
 
     assert customer.version == 2
     assert Customer.objects.get(pk=customers.c1.pk).name == "服务层改名"
+
+
+@pytest.mark.parametrize("new_owner", [None, "am2"])
+def test_an_account_manager_cannot_hand_away_or_orphan_their_customer(users, api, customers, new_owner):
+    owner_id = getattr(users, new_owner).pk if new_owner else None
+    response = api(users.am1).patch(f"/customers/{customers.c1.pk}", {"version": 1, "owner_id": owner_id})
+
+    assert response.status_code == 403
+    customers.c1.refresh_from_db()
+    assert (customers.c1.owner_id, customers.c1.version) == (users.am1.pk, 1)
+    assert api(users.am1).get(f"/customers/{customers.c1.pk}").status_code == 200
+
+
+def test_an_account_manager_may_send_their_own_id_as_owner_with_other_changes(users, api, customers):
+    response = api(users.am1).patch(
+        f"/customers/{customers.c1.pk}", {"version": 1, "owner_id": users.am1.pk, "address": "新地址"}
+    )
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["owner_id"], response.json()["address"]) == (users.am1.pk, "新地址")
+
+
+def test_deleting_the_primary_contact_makes_the_longest_standing_one_primary(users, api, customers):
+    first = make_contact(users.am1, customers.c1, name="张一")
+    second = make_contact(users.am1, customers.c1, name="李二")
+    make_contact(users.am1, customers.c1, name="王三")
+
+    assert api(users.am1).delete(f"/contacts/{first.pk}").status_code == 204
+
+    primaries = list(Contact.objects.filter(customer=customers.c1, primary=True).values_list("pk", flat=True))
+    assert primaries == [second.pk]
+    assert AuditLog.objects.filter(object_type="customers.contact", object_id=str(second.pk), action="update").exists()
+
+
+def test_unsetting_the_primary_flag_passes_it_on_and_the_only_contact_keeps_it(users, api, customers):
+    only = make_contact(users.am1, customers.c1, name="张一")
+    response = api(users.am1).patch(f"/contacts/{only.pk}", {"version": only.version, "primary": False})
+    assert response.status_code == 422
+    assert "primary" in errors_by_field(response)
+
+    other = make_contact(users.am1, customers.c1, name="李二")
+    response = api(users.am1).patch(f"/contacts/{only.pk}", {"version": only.version, "primary": False})
+    assert response.status_code == 200, response.json()
+    assert list(Contact.objects.filter(customer=customers.c1, primary=True).values_list("pk", flat=True)) == [other.pk]

@@ -88,6 +88,9 @@ def customer_update(*, actor, customer_id: int, version: int, data: dict) -> Cus
         customer = selectors.customer_get(user=actor, customer_id=customer_id)
         if customer.version != version:
             raise StaleVersion(customer.version)
+        if "owner_id" in data and data["owner_id"] != customer.owner_id:
+            # A new owner is a transfer (客户移交): an account manager cannot hand away, or orphan, their customer.
+            require(actor, "customers.transfer_customer")
         before = audit.snapshot(customer)
         tags_before = sorted(tag.name for tag in customer.tags.all())
         fields = [key for key in data if key in CUSTOMER_FIELDS]
@@ -202,8 +205,15 @@ def contact_update(*, actor, contact_id: int, version: int, data: dict) -> Conta
             return contact
         if changes.get("primary") == [False, True]:
             Contact.objects.filter(customer_id=contact.customer_id, primary=True).update(primary=False)
+        successor = None
+        if changes.get("primary") == [True, False]:
+            successor = _next_primary(contact.customer_id, without=contact.pk)
+            if successor is None:
+                raise ValidationError({"primary": _("The only contact of a customer is its primary contact.")})
         _save_versioned(contact, version, list(changes))
         audit.record(actor=actor, action="update", instance=contact, changes=changes)
+        if successor is not None:
+            _make_primary(actor, successor)
     return contact
 
 
@@ -213,6 +223,19 @@ def contact_delete(*, actor, contact_id: int) -> None:
         contact = selectors.contact_get(user=actor, contact_id=contact_id)
         audit.record(actor=actor, action="delete", instance=contact, changes=_created(contact))
         contact.delete()
+        if contact.primary:  # a customer with contacts always has a primary one: the longest-standing takes over
+            successor = _next_primary(contact.customer_id, without=contact_id)
+            if successor is not None:
+                _make_primary(actor, successor)
+
+
+def _next_primary(customer_id: int, *, without: int) -> Contact | None:
+    return Contact.objects.filter(customer_id=customer_id).exclude(pk=without).order_by("created_at", "pk").first()
+
+
+def _make_primary(actor, contact: Contact) -> None:
+    Contact.objects.filter(pk=contact.pk).update(primary=True, version=F("version") + 1, updated_at=timezone.now())
+    audit.record(actor=actor, action="update", instance=contact, changes={"primary": [False, True]})
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
