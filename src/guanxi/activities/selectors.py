@@ -7,6 +7,7 @@ A user sees an activity when
 and never, without customers.access_sensitive_customer, an activity on a sensitive customer.
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -18,6 +19,11 @@ from guanxi.core.scope import record_scope, restrict
 from guanxi.customers.models import Contact, Customer
 
 LIST_RELATED = ("customer", "owner", "linked_type")
+# The API's contact_ids / participant_ids: one query each per page (ids only).
+LIST_PREFETCH = (
+    Prefetch("contacts", queryset=Contact.objects.only("id")),
+    Prefetch("participants", queryset=get_user_model().objects.only("id")),
+)
 
 
 def activity_queryset(*, user) -> QuerySet[Activity]:
@@ -42,7 +48,8 @@ def activity_queryset(*, user) -> QuerySet[Activity]:
 
 def activity_list(*, user, filters: ActivityFilters, cursor: str | None = None, limit: int = 50) -> Page:
     """Newest first (by happened_at, then id), keyset-paginated."""
-    queryset = filters.apply(activity_queryset(user=user)).select_related(*LIST_RELATED)
+    queryset = filters.apply(activity_queryset(user=user))
+    queryset = queryset.select_related(*LIST_RELATED).prefetch_related(*LIST_PREFETCH)
     return keyset_page(queryset, ordering="-happened_at", cursor=cursor, limit=limit)
 
 
