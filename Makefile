@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test run test lint bench clean
+.PHONY: install install-test run test lint bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,18 @@ test: install-test lint
 	$(BIN)/guanxi makemigrations --check --dry-run
 	$(BIN)/pytest
 
+# Medium scale (100,000 customers) on PostgreSQL (guanxi_bench_medium, $$BENCH_PG_URL for another server) and SQLite;
+# generating is skipped when the data is there. bench-load: the load test (1,000,000 customers in guanxi_bench).
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/guanxi_bench_medium
 bench: install-test
-	$(BIN)/python bench/generate.py --scale medium
-	$(BIN)/python bench/api_bench.py
+	$(BIN)/python bench/generate.py --scale medium --database-url $(BENCH_PG_URL)
+	$(BIN)/python bench/generate.py --scale medium --database-url sqlite:///bench/data/medium.sqlite3
+	$(BIN)/python bench/run.py --scale medium --database-url $(BENCH_PG_URL) --database-url sqlite:///bench/data/medium.sqlite3
+
+bench-load: install-test
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/python bench/generate.py --scale large
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) var
