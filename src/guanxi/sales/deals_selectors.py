@@ -6,6 +6,7 @@ index per team (docs/sales.md, "Record scope").
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db.models import Count, F, Prefetch, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
@@ -19,6 +20,7 @@ from guanxi.core.scope import restrict
 from guanxi.core.tree import subtree_ids
 from guanxi.sales.models import Competitor, Opportunity, Pipeline, Stage, StageChange, TeamMember
 
+CENT = Decimal("0.01")
 DEAL_ORDERINGS = ("-updated_at", "expected_close", "-expected_close", "-amount", "name", "-created_at")
 CARDS_PER_COLUMN = 20
 
@@ -208,8 +210,8 @@ def kanban_board(
             {
                 "stage": s,
                 "count": count,
-                "amount": total.get("amount") or 0,
-                "weighted": total.get("weighted") or 0,
+                "amount": money(total.get("amount")),
+                "weighted": money(total.get("weighted")),
                 "cards": shown,
                 "more": max(count - offset - len(shown), 0),
                 "next_offset": offset + len(shown),
@@ -260,7 +262,13 @@ def forecast(
         else:
             key = label = f"{row['expected_close__year']:04d}-{row['expected_close__month']:02d}"
         result.append(
-            {"key": key, "label": label, "count": row["count"], "amount": row["amount"], "weighted": row["weighted"]}
+            {
+                "key": key,
+                "label": label,
+                "count": row["count"],
+                "amount": money(row["amount"]),
+                "weighted": money(row["weighted"]),
+            }
         )
     if by != "month":
         result.sort(key=lambda r: (-r["weighted"], str(r["label"])))
@@ -270,6 +278,11 @@ def forecast(
 def forecast_totals(rows: list[dict]) -> dict:
     return {
         "count": sum(r["count"] for r in rows),
-        "amount": sum((r["amount"] for r in rows), start=0),
-        "weighted": sum((r["weighted"] for r in rows), start=0),
+        "amount": money(sum((r["amount"] for r in rows), start=Decimal(0))),
+        "weighted": money(sum((r["weighted"] for r in rows), start=Decimal(0))),
     }
+
+
+def money(value) -> Decimal:
+    """A sum of money as Decimal to the cent (SQLite's SUM does not keep the column's scale)."""
+    return Decimal(value or 0).quantize(CENT)
