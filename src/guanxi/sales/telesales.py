@@ -71,7 +71,8 @@ def call_list_progress(*, call_list: CallList) -> dict:
         "called": called,
         "remaining": remaining,
         "by_outcome": [
-            {"outcome": key, "label": str(labels[key]), "count": counts.get(key, 0)} for key in CallListEntry.Outcome.values
+            {"outcome": key, "label": str(labels[key]), "count": counts.get(key, 0)}
+            for key in CallListEntry.Outcome.values
         ],
     }
 
