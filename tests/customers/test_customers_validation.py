@@ -157,6 +157,14 @@ def test_it_accepts_valid_id_numbers(users, api, birth):
     assert response.json()["id_number"] == number  # bm1 sees it unmasked
 
 
+def test_it_accepts_an_id_number_whose_district_code_is_younger_than_its_holder(users, api):
+    number = _with_check("11011419800101001")  # 昌平区 has had code 110114 since 1999; its holder was born in 1980
+
+    response = _create(api, users.bm1, kind="individual", name="王五", id_number=number)
+
+    assert response.status_code == 201, response.json()
+
+
 def _with_check(body: str) -> str:
     return body + ric.calc_check_digit(body + "0")
 

@@ -4,7 +4,9 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from stdnum import numdb
 from stdnum.cn import ric, uscc
+from stdnum.exceptions import InvalidComponent
 from stdnum.exceptions import ValidationError as StdnumError
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -35,9 +37,19 @@ def validate_credit_code(value: str) -> None:
 
 
 def validate_id_number(value: str) -> None:
-    """居民身份证号码: 18 characters, GB 11643-1999 check character, a real birth date."""
+    """居民身份证号码: 18 characters, GB 11643-1999 check character, a real birth date, a known place code.
+
+    stdnum also insists the place code existed in the birth year; numbers issued or re-issued after a district was
+    renamed carry the newer code with an older birth date (a 1980 birth in 昌平区, code 110114 since 1999), so any
+    period of the code is accepted here.
+    """
     try:
-        ric.validate(value)
+        try:
+            ric.validate(value)
+        except InvalidComponent:
+            ric.get_birth_date(value)  # re-raises for a bad date; only the place's period is forgiven
+            if not any(props for _part, props in numdb.get("cn/loc").info(ric.compact(value)[:6])[1:]):
+                raise
     except StdnumError as exc:
         raise ValidationError(
             _("Not a valid resident ID number (18 characters with a check character)."), code="invalid_id_number"
