@@ -15,6 +15,7 @@ from guanxi.customers.api_duplicates import router as duplicates_router
 from guanxi.customers.export_api import router as export_router
 from guanxi.imports.api import router as imports_router
 from guanxi.sales.api import router as sales_router
+from guanxi.service.api import router as service_router
 
 
 class UnicodeJSONRenderer(JSONRenderer):
@@ -40,3 +41,4 @@ api.add_router("/", activities_router)
 api.add_router("/", visit_plans_router)
 api.add_router("/", work_reports_router)
 api.add_router("/", sales_router)
+api.add_router("/", service_router)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "guanxi.imports",
     "guanxi.activities",
     "guanxi.sales",
+    "guanxi.service",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +124,8 @@ CELERY_BEAT_SCHEDULE = {
     "activities-reminders": {"task": "activities.send_reminders", "schedule": 60.0},
     # Contract renewal reminders and expiry (sales.tasks), once a day at 07:00 Shanghai time; idempotent.
     "sales-contracts-daily": {"task": "sales.contracts_daily", "schedule": crontab(hour=7, minute=0)},
+    # Hand-over expiry and SLA warnings/escalations (service.tasks.sweep); set-based and idempotent.
+    "service-sweep": {"task": "service.sweep", "schedule": 60.0},
 }
 if GUANXI_EMBEDDED_BROKER:
     # The SQLAlchemy transport has no fanout exchange: no remote control, and a longer SQLite busy timeout.

@@ -17,6 +17,7 @@ urlpatterns = [
     path("imports/", include("guanxi.imports.urls")),
     path("activities/", include("guanxi.activities.urls")),
     path("sales/", include("guanxi.sales.urls")),
+    path("service/", include("guanxi.service.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -23,7 +23,7 @@ MODULES = [
     NavItem(_("Sales"), "sales:home", "C"),
     NavItem(_("Activities and calendar"), "activities:home", "D"),
     NavItem(_("Marketing and care"), None, "E"),
-    NavItem(_("Service"), None, "F"),
+    NavItem(_("Service"), "service:home", "F"),
     NavItem(_("Utility operations"), None, "G"),
     NavItem(_("Workbench"), None, "H"),
     NavItem(_("Projects and partners"), None, "I"),

@@ -1,0 +1,34 @@
+"""Back-office admin of the service configuration: types, sub-types, causes, SLA targets, the holiday calendar."""
+
+from django.contrib import admin
+
+from guanxi.service.models import Holiday, SlaTarget, TicketCause, TicketSubType, TicketType
+
+
+class SubTypeInline(admin.TabularInline):
+    model = TicketSubType
+    extra = 0
+
+
+class CauseInline(admin.TabularInline):
+    model = TicketCause
+    extra = 0
+
+
+@admin.register(TicketType)
+class TicketTypeAdmin(admin.ModelAdmin):
+    list_display = ("code", "around_the_clock", "active", "order")
+    inlines = [SubTypeInline, CauseInline]
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(admin.ModelAdmin):
+    list_display = ("ticket_type", "priority", "grade", "response_minutes", "resolution_minutes")
+    list_filter = ("ticket_type", "priority", "grade")
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"

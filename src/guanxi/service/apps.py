@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "guanxi.service"
+    label = "service"
+    verbose_name = _("Service")
+
+    def ready(self) -> None:
+        from guanxi.core.audit_access import register
+        from guanxi.service import panels, search, selectors  # noqa: F401  (panels/search register themselves)
+        from guanxi.service import timeline as service_timeline
+
+        register("service.ticket", selectors.ticket_visible)
+        service_timeline.register_tickets()

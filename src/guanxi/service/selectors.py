@@ -1,0 +1,113 @@
+"""Every read of tickets, already narrowed to what the user may see.
+
+A user sees a ticket when
+- its team is in the user's record scope (team / branch / all; service agents see their branch), or
+- the user owns it, received it, or a pending hand-over is addressed to the user or to a team in the user's scope, or
+- (account managers, scope "own") its customer is theirs;
+and never, without customers.access_sensitive_customer, a ticket of a sensitive customer.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from guanxi.core.pagination import Page, keyset_page
+from guanxi.core.roles import ScopeLevel
+from guanxi.core.scope import record_scope
+from guanxi.service.filters import TicketFilters
+from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketType
+
+LIST_RELATED = ("customer", "owner", "receiver", "team")
+
+
+def ticket_queryset(*, user) -> QuerySet[Ticket]:
+    """All tickets `user` may see (see the module docstring)."""
+    scope = record_scope(user)
+    tickets = Ticket.objects.all()
+    if scope.level is None:
+        return tickets.none()
+    if scope.level != ScopeLevel.ALL:
+        pending = Handover.objects.filter(ticket_id=OuterRef("pk"), status=Handover.Status.PENDING)
+        if scope.level == ScopeLevel.OWN:
+            mine = Q(customer__owner_id=user.pk)
+            addressed = pending.filter(to_user_id=user.pk)
+        else:
+            mine = Q(team_id__in=scope.unit_ids)
+            addressed = pending.filter(Q(to_user_id=user.pk) | Q(to_team_id__in=scope.unit_ids))
+        tickets = tickets.filter(mine | Q(owner_id=user.pk) | Q(receiver_id=user.pk) | Exists(addressed))
+    if not scope.sees_sensitive:
+        tickets = tickets.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
+    return tickets
+
+
+def ticket_list(*, user, filters: TicketFilters, cursor: str | None = None, limit: int = 50) -> Page:
+    """Tickets by SLA due time (most urgent first), keyset-paginated; a team's queue uses ticket_team_queue_idx."""
+    queryset = filters.apply(ticket_queryset(user=user)).select_related(*LIST_RELATED)
+    return keyset_page(queryset, ordering="sla_due_at", cursor=cursor, limit=limit)
+
+
+def ticket_get(*, user, ticket_id: int, for_update: bool = False) -> Ticket:
+    """One ticket; 404 when absent or outside the user's scope. `for_update` locks the row (services)."""
+    tickets = ticket_queryset(user=user).filter(pk=ticket_id)
+    if for_update:
+        # Lock only the ticket row (the joins of the scope must not be locked, and PostgreSQL refuses nullable ones).
+        ids = list(tickets.values_list("pk", flat=True))
+        if not ids:
+            raise Http404
+        Ticket.objects.select_for_update().filter(pk=ids[0]).values_list("pk").first()
+        tickets = Ticket.objects.filter(pk=ids[0])
+    ticket = tickets.select_related("customer", "contact", "owner", "receiver", "team", "sub_type", "cause").first()
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def ticket_visible(*, user, object_id) -> bool:
+    return str(object_id).isdigit() and ticket_queryset(user=user).filter(pk=int(object_id)).exists()
+
+
+def handover_chain(*, ticket: Ticket) -> list[Handover]:
+    """Every hand-over of a visible ticket, oldest first (the first-contact chain)."""
+    return list(
+        ticket.handovers.select_related("from_user", "to_user", "to_team", "decided_by").order_by("requested_at", "id")
+    )
+
+
+def pending_handover(*, ticket: Ticket) -> Handover | None:
+    return ticket.handovers.filter(status=Handover.Status.PENDING).select_related("to_user", "to_team").first()
+
+
+def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:
+    return list(ticket.events.select_related("actor").order_by("at", "id"))
+
+
+def ticket_types() -> QuerySet[TicketType]:
+    """The types with their active sub-types and causes (two prefetch queries)."""
+    from django.db.models import Prefetch
+
+    from guanxi.service.models import TicketSubType
+
+    return TicketType.objects.filter(active=True).prefetch_related(
+        Prefetch("sub_types", queryset=TicketSubType.objects.filter(active=True)),
+        Prefetch("causes", queryset=TicketCause.objects.filter(active=True)),
+    )
+
+
+def general_causes() -> QuerySet[TicketCause]:
+    return TicketCause.objects.filter(active=True, ticket_type__isnull=True)
+
+
+def holiday_list(*, year: int | None = None) -> QuerySet[Holiday]:
+    holidays = Holiday.objects.all()
+    if year is not None:
+        holidays = holidays.filter(date__year=year)
+    return holidays
+
+
+def tickets_of_customer(*, user, customer_id: int, limit: int = 10) -> list[Ticket]:
+    """The latest tickets of a customer the user may see (the 360 panel; the customer is already scope-checked)."""
+    return list(
+        ticket_queryset(user=user)
+        .filter(customer_id=customer_id)
+        .select_related("owner")
+        .order_by("-created_at", "-id")[:limit]
+    )

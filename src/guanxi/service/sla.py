@@ -1,0 +1,249 @@
+"""SLA with the database: targets, the holiday calendar, deadlines of a ticket, and the sweep that warns and escalates.
+
+The arithmetic itself is in clock.py (pure). The sweep is set-based: one indexed range query (ticket_sla_sweep_idx)
+finds every running clock whose deadline is within WARN_BEFORE, a conditional UPDATE claims them (so two workers or a
+re-run never warn or escalate twice), then events, escalations and audit entries are written in bulk.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core import audit
+from guanxi.core.models import OrgUnit
+from guanxi.service import clock
+from guanxi.service.models import Escalation, Holiday, SlaTarget, Ticket, TicketEvent, TicketType
+from guanxi.service.models.config import Grade
+
+logger = logging.getLogger(__name__)
+
+WARN_BEFORE = timedelta(minutes=30)  # a warning this long before a deadline
+ESCALATE_AFTER = timedelta(hours=2)  # a breach not dealt with this long after the deadline goes to the branch manager
+TIMED = Ticket.TIMED_STATUSES
+
+
+def calendar_for(*, around_the_clock: bool) -> clock.WorkCalendar:
+    """The working calendar from the holiday table (one query; a 24×7 clock needs none)."""
+    if around_the_clock:
+        return clock.WorkCalendar(around_the_clock=True)
+    off, worked = set(), set()
+    for day, kind in Holiday.objects.values_list("date", "kind"):
+        (worked if kind == Holiday.DayKind.WORKDAY else off).add(day)
+    return clock.WorkCalendar(days_off=frozenset(off), days_worked=frozenset(worked))
+
+
+def is_around_the_clock(ticket_type: str) -> bool:
+    return bool(TicketType.objects.filter(code=ticket_type).values_list("around_the_clock", flat=True).first())
+
+
+def target_for(*, ticket_type: str, priority: str, grade: str) -> SlaTarget:
+    """The target of type × priority × grade; the general grade's when the grade has none of its own."""
+    targets = {
+        t.grade: t
+        for t in SlaTarget.objects.filter(ticket_type=ticket_type, priority=priority, grade__in=[grade, Grade.GENERAL])
+    }
+    target = targets.get(grade) or targets.get(Grade.GENERAL)
+    if target is None:
+        raise ValidationError({"ticket_type": _("No SLA target is configured for this type and priority.")})
+    return target
+
+
+def set_deadlines(ticket: Ticket, *, start: datetime) -> None:
+    """Response and resolution deadlines of a new (or re-prioritised) ticket from `start`; resets the sweep state."""
+    target = target_for(ticket_type=ticket.ticket_type, priority=ticket.priority, grade=ticket.sla_grade)
+    ticket.around_the_clock = is_around_the_clock(ticket.ticket_type)
+    calendar = calendar_for(around_the_clock=ticket.around_the_clock)
+    ticket.response_due_at = clock.add_working_time(start, target.response_minutes, calendar)
+    ticket.resolution_due_at = clock.add_working_time(start, target.resolution_minutes, calendar)
+    ticket.sla_due_at = ticket.resolution_due_at if ticket.responded_at else ticket.response_due_at
+    ticket.sla_state = Ticket.SlaState.ON_TIME
+
+
+def resume_deadlines(ticket: Ticket, *, now: datetime) -> None:
+    """The customer answered: both open deadlines move by the working time spent waiting."""
+    calendar = calendar_for(around_the_clock=ticket.around_the_clock)
+    paused_from = ticket.paused_at
+    if ticket.responded_at is None:
+        ticket.response_due_at = clock.resume(ticket.response_due_at, paused_from, now, calendar)
+    ticket.resolution_due_at = clock.resume(ticket.resolution_due_at, paused_from, now, calendar)
+    ticket.sla_due_at = ticket.resolution_due_at if ticket.responded_at else ticket.response_due_at
+    ticket.paused_at = None
+    if ticket.sla_due_at > now:
+        ticket.sla_state = Ticket.SlaState.ON_TIME
+
+
+def restart_resolution(ticket: Ticket, *, now: datetime) -> None:
+    """A reopened ticket gets a fresh resolution target from now."""
+    target = target_for(ticket_type=ticket.ticket_type, priority=ticket.priority, grade=ticket.sla_grade)
+    calendar = calendar_for(around_the_clock=ticket.around_the_clock)
+    ticket.resolution_due_at = clock.add_working_time(now, target.resolution_minutes, calendar)
+    ticket.sla_due_at = ticket.resolution_due_at
+    ticket.sla_state = Ticket.SlaState.ON_TIME
+
+
+# --- the sweep ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    warned: int = 0
+    breached: int = 0
+    escalated: int = 0
+
+
+# Notification hook: the notification centre (J4, not built yet) registers a callable here; it gets
+# (kind, [(ticket_id, user_id or None)]) with kind "sla_warning", "sla_breach" or "sla_escalation", after commit.
+notify_hooks: list[Callable[[str, list[tuple[int, int | None]]], None]] = []
+
+
+def sla_sweep(*, now: datetime | None = None) -> SweepResult:
+    """Warn before a deadline, escalate to the team lead on a breach and to the branch manager ESCALATE_AFTER later.
+
+    Idempotent: each step claims its tickets with UPDATE … WHERE sla_state = <previous>, so a ticket moves once.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    with transaction.atomic():
+        result.escalated = _step(now, Ticket.SlaState.BREACHED, Ticket.SlaState.ESCALATED, now - ESCALATE_AFTER)
+        result.breached = _step(now, None, Ticket.SlaState.BREACHED, now)
+        result.warned = _step(now, Ticket.SlaState.ON_TIME, Ticket.SlaState.WARNED, now + WARN_BEFORE)
+    return result
+
+
+def _step(now: datetime, from_state: int | None, to_state: int, due_before: datetime) -> int:
+    """Move running clocks due by `due_before` from `from_state` (None: any state below `to_state`) to `to_state`."""
+    state = Q(sla_state=from_state) if from_state is not None else Q(sla_state__lt=to_state)
+    # Claim: lock the rows (skipping those another sweep holds); the UPDATE moves exactly the rows read.
+    candidates = Ticket.objects.filter(state, status__in=TIMED, sla_due_at__lte=due_before).select_for_update(
+        skip_locked=True
+    )
+    rows = list(candidates.values_list("id", "number", "subject", "team_id", "sla_due_at", "responded_at", "sla_state"))
+    if not rows:
+        return 0
+    Ticket.objects.filter(pk__in=[row[0] for row in rows]).update(sla_state=to_state)
+    if to_state == Ticket.SlaState.BREACHED:
+        _flag_breaches(rows)
+    kind = {
+        Ticket.SlaState.WARNED: TicketEvent.Kind.SLA_WARNING,
+        Ticket.SlaState.BREACHED: TicketEvent.Kind.SLA_BREACH,
+        Ticket.SlaState.ESCALATED: TicketEvent.Kind.ESCALATED,
+    }[to_state]
+    recipients: dict[int, int | None] = {}
+    if to_state in (Ticket.SlaState.BREACHED, Ticket.SlaState.ESCALATED):
+        level = 1 if to_state == Ticket.SlaState.BREACHED else 2
+        bosses = _team_leads if level == 1 else _branch_managers
+        boss_of = bosses({row[3] for row in rows if row[3]})
+        Escalation.objects.bulk_create(
+            [
+                Escalation(
+                    ticket_id=row[0],
+                    level=level,
+                    target=Escalation.Target.RESOLUTION if row[5] else Escalation.Target.RESPONSE,
+                    team_id=row[3],
+                    escalated_to_id=boss_of.get(row[3]),
+                    due_at=row[4],
+                    at=now,
+                )
+                for row in rows
+            ],
+            ignore_conflicts=True,
+        )
+        recipients = {row[0]: boss_of.get(row[3]) for row in rows}
+    TicketEvent.objects.bulk_create([TicketEvent(ticket_id=row[0], at=now, kind=kind) for row in rows])
+    audit.record_many(
+        actor=None,
+        action=kind,
+        entries=[(_Ref(row[0], f"{row[1]} {row[2]}"), {"sla_state": [row[6], int(to_state)]}) for row in rows],
+    )
+    hook_kind = {1: "sla_warning", 2: "sla_breach", 3: "sla_escalation"}[int(to_state)]
+    pairs = [(row[0], recipients.get(row[0])) for row in rows]
+    transaction.on_commit(lambda: _notify(hook_kind, pairs))
+    return len(rows)
+
+
+def _flag_breaches(rows) -> None:
+    """Which target was missed: the response one while unanswered, else the resolution one."""
+    unanswered = [row[0] for row in rows if row[5] is None]
+    answered = [row[0] for row in rows if row[5] is not None]
+    if unanswered:
+        Ticket.objects.filter(pk__in=unanswered).update(response_breached=True)
+    if answered:
+        Ticket.objects.filter(pk__in=answered).update(resolution_breached=True)
+
+
+class _Ref:
+    """Enough of a ticket for audit.record_many without loading it."""
+
+    class _meta:  # noqa: N801  (mimics Model._meta)
+        label_lower = "service.ticket"
+
+    def __init__(self, pk: int, text: str):
+        self.pk = pk
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _notify(kind: str, pairs: list[tuple[int, int | None]]) -> None:
+    for hook in notify_hooks:
+        try:
+            hook(kind, pairs)
+        except Exception:  # a failing notifier must not undo the sweep  # noqa: BLE001
+            logger.exception("SLA notification hook failed")
+
+
+def _users_with_role_in(role: str, unit_ids: set[int]) -> dict[int, int]:
+    """{unit id: the first active user with `role` sitting on that unit}."""
+    found: dict[int, int] = {}
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=role, profile__org_unit_id__in=unit_ids)
+        .order_by("pk")
+        .values_list("profile__org_unit_id", "pk")
+    )
+    for unit_id, user_id in users:
+        found.setdefault(unit_id, user_id)
+    return found
+
+
+def _team_leads(team_ids: set[int]) -> dict[int, int]:
+    """The team lead of each team (the lead of the nearest unit above when the team has none)."""
+    return _nearest_with_role("team_lead", team_ids)
+
+
+def _branch_managers(team_ids: set[int]) -> dict[int, int]:
+    return _nearest_with_role("branch_manager", team_ids)
+
+
+def _nearest_with_role(role: str, team_ids: set[int]) -> dict[int, int]:
+    if not team_ids:
+        return {}
+    units = {unit.pk: unit for unit in OrgUnit.objects.filter(pk__in=team_ids)}
+    chains = {
+        pk: [int(part) for part in reversed(unit.path.strip("/").split("/")) if part] for pk, unit in units.items()
+    }
+    holders = _users_with_role_in(role, {pk for chain in chains.values() for pk in chain})
+    return {
+        team: next((holders[pk] for pk in chain if pk in holders), None)
+        for team, chain in chains.items()
+        if any(pk in holders for pk in chain)
+    }
+
+
+def breaches_by_team(*, since: datetime | None = None) -> dict[int | None, int]:
+    """{team id: number of SLA breaches} (level-1 escalations), optionally since a time."""
+    from django.db.models import Count
+
+    escalations = Escalation.objects.filter(level=1)
+    if since is not None:
+        escalations = escalations.filter(at__gte=since)
+    return dict(escalations.values("team_id").annotate(n=Count("id")).values_list("team_id", "n"))

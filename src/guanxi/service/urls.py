@@ -1,0 +1,14 @@
+from django.urls import path
+
+from guanxi.service import views
+
+app_name = "service"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("new/", views.ticket_create, name="create"),
+    path("<int:ticket_id>/", views.ticket_detail, name="detail"),
+    path("<int:ticket_id>/handover/", views.handover_request, name="handover"),
+    path("<int:ticket_id>/handover/<str:answer>/", views.handover_answer, name="handover_answer"),
+    path("<int:ticket_id>/<str:action>/", views.ticket_action, name="action"),
+]
