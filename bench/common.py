@@ -240,8 +240,9 @@ def capture(settings_module: str, specs: list[str], env: dict) -> list[dict]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if output.returncode:
+        raise RuntimeError(f"capture_queries.py failed:\n{output.stderr[-3000:]}")
     captured = json.loads(output.stdout)
     for entry in captured:
         if entry["status"] != 200:
@@ -428,3 +429,12 @@ class CustomerWrites:
             )
         )
         return rows[0][0]
+
+
+def migrate(url: str) -> None:
+    """Bring the bench database to the code's schema (other modules add tables after the data was generated)."""
+    env = dict(
+        os.environ, DATABASE_URL=url, GUANXI_HOME=str(DATA_DIR / "home"), DJANGO_SETTINGS_MODULE="guanxi.settings"
+    )
+    guanxi = Path(sys.executable).parent / "guanxi"
+    subprocess.run([str(guanxi), "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)

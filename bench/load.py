@@ -47,6 +47,7 @@ from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not 
     capture,
     free_port,
     machine_facts,
+    migrate,
     process_cpu,
     ratio,
     start_server,
@@ -452,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     args.spawn_seconds = int(args.users / args.spawn_rate)
 
     url = normalise_database_url(args.database_url)
+    migrate(url)
     raw = RawDb(url)
     customers = raw.all("SELECT count(*) FROM customers_customer")[0][0]
     scale = {v: k for k, v in SCALES.items()}.get(customers, str(customers))

@@ -55,6 +55,7 @@ from common import (  # noqa: E402
     capture,
     free_port,
     machine_facts,
+    migrate,
     percentile,
     ratio,
     start_server,
@@ -477,6 +478,7 @@ def pick_region(raw: RawDb) -> tuple[int, str, str]:
 
 
 def run_database(url: str, args) -> str | None:
+    migrate(url)
     raw = RawDb(url)
     rng = random.Random(args.seed)
     customers = raw.all("SELECT count(*) FROM customers_customer")[0][0]
