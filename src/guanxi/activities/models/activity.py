@@ -52,19 +52,30 @@ class Activity(models.Model):
         blank=True,
         on_delete=models.PROTECT,  # customers are archived, not deleted: their history stays
         related_name="activities",
+        db_index=False,  # activity_timeline_idx leads with customer_id
     )
     contacts = models.ManyToManyField(
         "customers.Contact", verbose_name=_("contacts"), blank=True, related_name="activities"
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="activities"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,  # activity_owner_time_idx and activity_owner_calendar_idx lead with owner_id
     )
     participants = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("participants"), blank=True, related_name="participating_activities"
     )
     # The owner's unit when the activity was created: team/branch scopes of customer-less activities (tasks).
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+        OrgUnit,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,  # activity_unit_time_idx leads with org_unit_id
     )
     # A generic link to the object the activity is about (a deal, a ticket, an application …), reused by later apps.
     linked_type = models.ForeignKey(
@@ -74,6 +85,7 @@ class Activity(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # activity_linked_idx leads with linked_type_id
     )
     linked_id = models.PositiveBigIntegerField(_("linked object id"), null=True, blank=True)
     linked_object = GenericForeignKey("linked_type", "linked_id")
