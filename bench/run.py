@@ -47,6 +47,7 @@ from api_bench import build_scenarios, query_label  # noqa: E402  (bench scripts
 from common import (  # noqa: E402
     BENCH_DIR,
     DATA_DIR,
+    PASSWORD,
     RUN_TAG,
     Client,
     CpuMeter,
@@ -227,18 +228,26 @@ def captured_scenario(name: str, user: str, paths: list[str], authorization: str
     }
 
 
-def extra_scenarios(raw: RawDb, user_ids: dict, rng: random.Random, args) -> list[tuple[str, str, list[str]]]:
-    """(name, user, paths) of read scenarios other modules contribute: each bench/scenarios_*.py module's
-    `scenarios(raw, user_ids, rng, count)` returns them (empty when its tables have no data)."""
+def extra_scenarios(raw: RawDb, user_ids: dict, rng: random.Random, args) -> list[tuple[str, str, list[str], dict]]:
+    """(name, acting user, paths, targets) of read scenarios other modules contribute: each bench/scenarios_*.py
+    module's `scenarios(raw, user, user_ids, rng, count)` returns them (none when its tables have no data) and its
+    TARGETS_MS the p50 targets by scenario name."""
     import importlib
 
     found = []
     for path in sorted(BENCH_DIR.glob("scenarios_*.py")):
         module = importlib.import_module(path.stem)
+        targets = getattr(module, "TARGETS_MS", {})
         for user in args.users.split(","):
-            for name, paths in module.scenarios(raw, user, user_ids, rng, args.distinct):
-                found.append((name, user, paths))
+            for name, acting, paths in module.scenarios(raw, user, user_ids, rng, args.distinct):
+                found.append((name, acting, paths, targets))
     return found
+
+
+def token_for(port: int, username: str) -> str:
+    client = Client(port)
+    token = client.post_json("/api/v1/auth/token", {"username": username, "password": PASSWORD})["token"]
+    return f"Bearer {token}"
 
 
 def read_scenarios(args, raw, rng, env, floor_env, ports, user_ids, region_id) -> tuple[list[dict], dict]:
@@ -277,9 +286,15 @@ def read_scenarios(args, raw, rng, env, floor_env, ports, user_ids, region_id) -
 
         paths = ["/api/v1/search?" + urlencode({"q": q, "limit": 10}) for q in queries]
         scenarios.append(captured_scenario("search", user, paths, authorization, env, f"search-{user}"))
-    for name, user, paths in extra_scenarios(raw, user_ids, rng, args):
+    for name, user, paths, targets in extra_scenarios(raw, user_ids, rng, args):
+        if args.only and not any(word in name for word in args.only.split(",")):
+            continue
+        if user not in tokens:
+            tokens[user] = token_for(ports[0], user)
         key = f"{name.split()[0].lower()}-{user}"
-        scenarios.append(captured_scenario(name, user, paths, tokens[user], env, key))
+        scenario = captured_scenario(name, user, paths, tokens[user], env, key)
+        scenario["target_ms"] = targets.get(name)
+        scenarios.append(scenario)
     return scenarios, tokens
 
 
@@ -443,6 +458,16 @@ def render(label: str, args, facts: dict, sizes: dict, results: list[dict], impo
             f"| {c['guanxi_app']:.1f} + {c['guanxi_db']:.1f} | {c['floor_app']:.1f} + {c['floor_db']:.1f} "
             f"| {ratio(guanxi_cpu, floor_cpu)} | {r.get('statements', '–')} |"
         )
+    targeted = [r for r in results if r.get("target_ms")]
+    if targeted:
+        out += ["", "Targets:", ""]
+        for r in targeted:
+            p50 = r["guanxi"]["p50"]
+            out.append(
+                f"- {r['name']} ({r['user']}): p50 {p50:.2f} ms ≤ {r['target_ms']:.0f} ms "
+                f"{'met' if p50 <= r['target_ms'] else '**missed**'} (floor {r['floor']['p50']:.2f} ms, raw SQL "
+                f"{r['raw']['p50']:.2f} ms in the same run)"
+            )
     if imported:
         tables = ", ".join(f"{n:,} {t}" for t, n in imported["copy_tables"].items())
         out += [
@@ -561,7 +586,13 @@ def run_database(url: str, args) -> str | None:
             print(f"  {scenario['user']:<6} {scenario['name']:<22}", end="", flush=True)
             result = measure_reads(scenario, guanxi, floor, raw, args, meters)
             results.append(
-                {**result, "name": scenario["name"], "user": scenario["user"], "statements": scenario["statements"]}
+                {
+                    **result,
+                    "name": scenario["name"],
+                    "user": scenario["user"],
+                    "statements": scenario["statements"],
+                    "target_ms": scenario.get("target_ms"),
+                }
             )
             print(line(result), flush=True)
         template = raw.all("SELECT * FROM customers_customer ORDER BY id LIMIT 1")
