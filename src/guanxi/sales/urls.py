@@ -1,6 +1,14 @@
 from django.urls import path
 
-from guanxi.sales import deals_views, leads_views, telesales_views
+from guanxi.sales import (
+    contracts_views,
+    deals_views,
+    leads_views,
+    products_views,
+    quotes_views,
+    receivables_views,
+    telesales_views,
+)
 
 app_name = "sales"
 
@@ -34,4 +42,31 @@ urlpatterns = [
         name="calllist_outcome",
     ),
     # --- commerce: products, price lists, quotes, contracts, receivables ---
+    path("products/", products_views.product_list, name="product_list"),
+    path("products/new/", products_views.product_form, name="product_create"),
+    path("products/<int:product_id>/edit/", products_views.product_form, name="product_edit"),
+    path("price-lists/new/", products_views.pricelist_form, name="pricelist_create"),
+    path("price-lists/<int:price_list_id>/", products_views.pricelist_detail, name="pricelist_detail"),
+    path("price-lists/<int:price_list_id>/edit/", products_views.pricelist_form, name="pricelist_edit"),
+    path("quotes/", quotes_views.quote_list, name="quote_list"),
+    path("quotes/new/", quotes_views.quote_form, name="quote_create"),
+    path("quotes/<int:quote_id>/", quotes_views.quote_detail, name="quote_detail"),
+    path("quotes/<int:quote_id>/edit/", quotes_views.quote_form, name="quote_edit"),
+    path("quotes/<int:quote_id>/pdf/", quotes_views.quote_pdf_view, name="quote_pdf"),
+    path("quotes/<int:quote_id>/contract/", quotes_views.quote_to_contract, name="quote_contract"),
+    path("quotes/<int:quote_id>/<str:action>/", quotes_views.quote_action, name="quote_action"),
+    path("contracts/", contracts_views.contract_list, name="contract_list"),
+    path("contracts/new/", contracts_views.contract_form, name="contract_create"),
+    path("contracts/<int:contract_id>/", contracts_views.contract_detail, name="contract_detail"),
+    path("contracts/<int:contract_id>/edit/", contracts_views.contract_form, name="contract_edit"),
+    path("contracts/<int:contract_id>/attach/", contracts_views.contract_attach, name="contract_attach"),
+    path(
+        "contracts/<int:contract_id>/attachments/<int:attachment_id>/",
+        contracts_views.contract_attachment,
+        name="contract_attachment",
+    ),
+    path("contracts/<int:contract_id>/plan/", contracts_views.contract_plan, name="contract_plan"),
+    path("contracts/<int:contract_id>/payments/", contracts_views.contract_payment, name="contract_payment"),
+    path("contracts/<int:contract_id>/<str:verb>/", contracts_views.contract_action, name="contract_action"),
+    path("receivables/", receivables_views.receivable_list, name="receivable_list"),
 ]
