@@ -103,7 +103,8 @@ def test_the_timeline_takes_a_fixed_number_of_queries(api, users, customers, str
     with CaptureQueriesContext(connection) as full:
         client.get(f"/customers/{customers.c1.pk}/timeline", {"limit": 50})
     assert len(full) == len(first)
-    assert len(full) <= 8, [q["sql"] for q in full]
+    own = [q["sql"] for q in full if 'FROM "activities_activity"' in q["sql"]]
+    assert len(own) == 1, own  # one page of activities with their owners (other sources add theirs, as many)
 
 
 def test_the_list_takes_a_fixed_number_of_queries(api, users, customers, stream):
@@ -114,4 +115,5 @@ def test_the_list_takes_a_fixed_number_of_queries(api, users, customers, stream)
     with CaptureQueriesContext(connection) as many:
         client.get("/activities", {"limit": 50})
     assert len(many) == len(few)
-    assert len(many) <= 12, [q["sql"] for q in many]  # 9 are the session, user, roles and scope
+    own = [q["sql"] for q in many if "activities_" in q["sql"]]
+    assert len(own) == 3, own  # the page (with customer, owner, type), its contacts, its participants
