@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "guanxi.core.middleware.RequestContextMiddleware",
+    "guanxi.core.db_errors.DatabaseUnavailableMiddleware",  # database outage → 503, not 500
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -96,11 +97,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails a request in seconds (503, core.db_errors) instead of hanging a web worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("GUANXI_DB_CONNECT_TIMEOUT", "5"))
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # core.cache: a Redis outage is a cache miss, not an error (the web app keeps serving).
+    CACHES = {"default": {"BACKEND": "guanxi.core.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -116,7 +124,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True  # jobs keep their state in the database, not in a result backend
 CELERY_TASK_ACKS_LATE = True  # a message is acknowledged after its task ran (tasks are idempotent)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long import jobs: a worker takes one at a time
-CELERY_TASK_DEFAULT_QUEUE = "guanxi"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("GUANXI_QUEUE", "guanxi")  # another name keeps installations apart
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
@@ -127,6 +135,10 @@ CELERY_BEAT_SCHEDULE = {
     # Hand-over expiry and SLA warnings/escalations (service.tasks.sweep); set-based and idempotent.
     "service-sweep": {"task": "service.sweep", "schedule": 60.0},
 }
+if not GUANXI_EMBEDDED_BROKER:
+    # Sending a task to a broker that is down fails within seconds instead of retrying inside a web request; the
+    # job waits in the database and is sent again (imports.services.import_jobs_reap). Workers reconnect on their own.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 if GUANXI_EMBEDDED_BROKER:
     # The SQLAlchemy transport has no fanout exchange: no remote control, and a longer SQLite busy timeout.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
@@ -139,6 +151,8 @@ GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_BYTES", str(100 
 GUANXI_IMPORT_MAX_ERRORS = int(os.environ.get("GUANXI_IMPORT_MAX_ERRORS", "10000"))  # stored per job
 GUANXI_IMPORT_STALL_SECONDS = int(os.environ.get("GUANXI_IMPORT_STALL_SECONDS", "900"))
 GUANXI_IMPORT_KEEP_DAYS = int(os.environ.get("GUANXI_IMPORT_KEEP_DAYS", "30"))
+# A started job still waiting for a worker after this long is sent again (its message may be lost: broker outage).
+GUANXI_IMPORT_REQUEUE_SECONDS = int(os.environ.get("GUANXI_IMPORT_REQUEUE_SECONDS", "120"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},

@@ -21,3 +21,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
+
+handler500 = "guanxi.core.db_errors.server_error"  # a database outage answers 503 (core.db_errors)
