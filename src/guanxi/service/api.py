@@ -213,11 +213,12 @@ def accept_handover(request: HttpRequest, ticket_id: int, payload: AnswerIn):
     return detail_data(request.user, ticket_id)
 
 
-@router.post("/tickets/{ticket_id}/handover/decline", response={200: TicketDetailOut, **WRITE})
+@router.post("/tickets/{ticket_id}/handover/decline", response={200: HandoverOut, **WRITE})
 def decline_handover(request: HttpRequest, ticket_id: int, payload: AnswerIn):
-    """Refuse the hand-over (a `note` says why); the ticket stays with the sender."""
-    services.handover_decline(actor=request.user, ticket_id=ticket_id, note=payload.note)
-    return detail_data(request.user, ticket_id)
+    """Refuse the hand-over (a `note` says why); the ticket stays with the sender. Answers the declined request (the
+    ticket itself may be out of your scope once it is no longer addressed to you)."""
+    handover = services.handover_decline(actor=request.user, ticket_id=ticket_id, note=payload.note)
+    return handover_data(handover)
 
 
 @router.get("/ticket-types", response={200: list[TicketTypeOut], **READ})

@@ -278,11 +278,14 @@ def handover_accept(*, actor, ticket_id: int, note: str = "") -> Ticket:
     return _handover_answer(actor=actor, ticket_id=ticket_id, accept=True, note=note)
 
 
-def handover_decline(*, actor, ticket_id: int, note: str) -> Ticket:
-    """The receiver refuses, with a reason; the ticket stays with the sender."""
+def handover_decline(*, actor, ticket_id: int, note: str) -> Handover:
+    """The receiver refuses, with a reason; the ticket stays with the sender. Returns the declined request."""
     if not (note or "").strip():
         raise ValidationError({"note": _("Say why you decline.")})
-    return _handover_answer(actor=actor, ticket_id=ticket_id, accept=False, note=note.strip())
+    _handover_answer(actor=actor, ticket_id=ticket_id, accept=False, note=note.strip())
+    return Handover.objects.select_related("from_user", "to_user", "to_team", "decided_by").get(
+        ticket_id=ticket_id, status=Handover.Status.DECLINED, decided_by=actor, note=note.strip()
+    )
 
 
 def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> Ticket:
