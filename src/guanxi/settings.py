@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -23,6 +24,8 @@ def env_list(name: str, default: str) -> list[str]:
 DEFAULT_SECRET_KEY = "guanxi-insecure-development-key-change-me"
 SECRET_KEY = os.environ.get("GUANXI_SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("GUANXI_DEBUG", False)
+# GUANXI_ENV=production: HTTPS-only cookies, HSTS, SSL redirect, a real secret key (see "Production" below).
+PRODUCTION = os.environ.get("GUANXI_ENV", "development").strip().lower() == "production"
 ALLOWED_HOSTS = env_list("GUANXI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("GUANXI_CSRF_TRUSTED_ORIGINS", "")
 
@@ -56,6 +59,7 @@ MIDDLEWARE = [
     "guanxi.core.db_errors.DatabaseUnavailableMiddleware",  # database outage → 503, not 500
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "guanxi.urls"
@@ -151,14 +155,27 @@ GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_BYTES", str(100 
 GUANXI_IMPORT_MAX_ERRORS = int(os.environ.get("GUANXI_IMPORT_MAX_ERRORS", "10000"))  # stored per job
 GUANXI_IMPORT_STALL_SECONDS = int(os.environ.get("GUANXI_IMPORT_STALL_SECONDS", "900"))
 GUANXI_IMPORT_KEEP_DAYS = int(os.environ.get("GUANXI_IMPORT_KEEP_DAYS", "30"))
+# Uploads (core.uploads): a workbook's unpacked size is capped (zip bombs); stored files readable by Guanxi's user only.
+GUANXI_UPLOAD_MAX_UNPACKED_BYTES = int(os.environ.get("GUANXI_UPLOAD_MAX_UNPACKED_BYTES", str(1024 * 1024 * 1024)))
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # A started job still waiting for a worker after this long is sent again (its message may be lost: broker outage).
 GUANXI_IMPORT_REQUEUE_SECONDS = int(os.environ.get("GUANXI_IMPORT_REQUEUE_SECONDS", "120"))
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if env_bool("GUANXI_FAST_PASSWORD_HASHER"):  # tests and benchmarks only
+# Argon2id for new and changed passwords; older hashes still verify and are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+if env_bool("GUANXI_FAST_PASSWORD_HASHER"):  # tests and benchmarks only (refused in production, below)
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LANGUAGE_CODE = "zh-hans"
@@ -179,19 +196,67 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
+# --- Security (docs/security.md) ------------------------------------------------------------------------------
+# Sessions end after GUANXI_SESSION_SECONDS (default 12 h, a working day) and, unless turned off, when the browser
+# closes.
+SESSION_COOKIE_AGE = int(os.environ.get("GUANXI_SESSION_SECONDS", str(12 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("GUANXI_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if env_bool("GUANXI_HTTPS"):
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and styles only from Guanxi itself (htmx and ECharts are served as
+# static files; an inline <script> needs the request's nonce, {{ request.csp_nonce }}). Inline style="" attributes
+# stay allowed (style-src-attr): templates size progress bars with them, and they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# HTTPS: on in production (GUANXI_HTTPS=1 turns it on elsewhere). Behind a TLS-terminating proxy set
+# GUANXI_PROXY_SSL_HEADER=X-Forwarded-Proto (only if the proxy always sets or strips that header); GUANXI_SSL_REDIRECT=0
+# when the proxy itself redirects http to https.
+if PRODUCTION or env_bool("GUANXI_HTTPS"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = True
-    SECURE_HSTS_SECONDS = 31536000
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("GUANXI_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("GUANXI_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("GUANXI_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("GUANXI_HSTS_PRELOAD", True)
+    if os.environ.get("GUANXI_PROXY_SSL_HEADER"):
+        _header = "HTTP_" + os.environ["GUANXI_PROXY_SSL_HEADER"].strip().upper().replace("-", "_")
+        SECURE_PROXY_SSL_HEADER = (_header, "https")
+if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
 
-# Login throttling on the token endpoint: failures per (username, client) in a window.
+    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            "GUANXI_ENV=production needs GUANXI_SECRET_KEY: a random value of at least 50 characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("GUANXI_DEBUG must be off when GUANXI_ENV=production.")
+    if "MD5PasswordHasher" in PASSWORD_HASHERS[0]:
+        raise ImproperlyConfigured("GUANXI_FAST_PASSWORD_HASHER is for tests only, not for GUANXI_ENV=production.")
+
+# Login throttling (web login and POST /api/v1/auth/token, core.throttle): failed attempts counted per account and
+# per client IP within a window; either limit reached refuses further attempts until the window passes.
 GUANXI_LOGIN_MAX_FAILURES = int(os.environ.get("GUANXI_LOGIN_MAX_FAILURES", "5"))
+GUANXI_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("GUANXI_LOGIN_MAX_FAILURES_PER_IP", "20"))
 GUANXI_LOGIN_WINDOW_SECONDS = int(os.environ.get("GUANXI_LOGIN_WINDOW_SECONDS", "900"))
 
 LOGGING = {

@@ -122,4 +122,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # ninja's "Cannot parse request body" (broken JSON, bad encoding, a body that is not an object): invalid
+            # input like any other, answered in the request's language and the usual shape.
+            message = _("The request body is not valid JSON.")
+            body = error_body(_("Some fields are invalid."), [{"field": "__all__", "message": message}])
+            return api.create_response(request, body, status=422)
         return api.create_response(request, error_body(str(exc)), status=exc.status_code)

@@ -15,6 +15,7 @@ from guanxi.core import services as core_services
 from guanxi.core.errors import StaleVersion
 from guanxi.core.masking import mask_id_number, sees_sensitive_fields
 from guanxi.core.pagination import BadCursor
+from guanxi.core.permissions import require
 from guanxi.customers import duplicates, panels, selectors, services
 from guanxi.customers.duplicate_views import tombstone_redirect
 from guanxi.customers.filters import CustomerFilters
@@ -123,6 +124,7 @@ def customer_bulk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, "customers.add_customer")  # read-only roles get no form they cannot submit
     form = CustomerForm(request.POST or None, initial={"stage": Customer.Stage.POTENTIAL})
     similar = []  # existing customers this one looks like: shown until the user confirms (duplicates.py)
     if request.method == "POST" and form.is_valid():
@@ -141,6 +143,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+    require(request.user, "customers.change_customer")
     customer = selectors.customer_get(user=request.user, customer_id=customer_id)
     initial = CustomerForm.initial_for(customer)
     masked_id = None
@@ -237,6 +240,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def contact_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    require(request.user, "customers.add_contact")
     customer = selectors.customer_get(user=request.user, customer_id=customer_id)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -251,6 +255,7 @@ def contact_create(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @login_required
 def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+    require(request.user, "customers.change_contact")
     contact = selectors.contact_get(user=request.user, contact_id=contact_id)
     masked = not sees_sensitive_fields(request.user)
     initial = {f: getattr(contact, f) for f in ContactForm.base_fields if f != "version"} | {"version": contact.version}

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from guanxi.core import uploads
 from guanxi.core.bulk import tuned_for_bulk
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
@@ -66,6 +67,7 @@ def import_job_create(
     if fmt is None or fmt not in importer.formats:
         allowed = ", ".join(ImportJob.Format(f).label for f in importer.formats)
         raise ValidationError({"file": _("Upload a file in one of these formats: %(formats)s.") % {"formats": allowed}})
+    uploads.check_content(upload, fmt, head)  # by content: a real workbook, or text
     options = importer.clean_options(options or {})
     options["language"] = translation.get_language() or settings.LANGUAGE_CODE
     job = ImportJob(
