@@ -181,3 +181,28 @@ def test_stale_plan_version_raises(users, customers):
     plan(users.am1, contract, [("2026-01-01", "100")])
     with pytest.raises(StaleVersion):
         plan(users.am1, contract, [("2026-01-01", "100")])
+
+
+def test_the_overdue_export_is_scoped_and_safe(users, customers, api):
+    from django.test import Client
+
+    from tests.conftest import make_customer
+
+    customer = make_customer(users.am1, name="=HYPERLINK(1)")
+    contract = signed_contract(users.am1, customer, D("100.00"))
+    plan(users.am1, contract, [("2020-01-01", "100")])
+    own = Client()
+    own.force_login(users.am1)
+    text = own.get("/sales/receivables/export/").content.decode("utf-8-sig")
+    assert contract.number in text and "'=HYPERLINK(1)" in text
+    other = Client()
+    other.force_login(users.am2)
+    assert contract.number not in other.get("/sales/receivables/export/").content.decode("utf-8-sig")
+
+
+def test_search_finds_quotes_and_contracts_by_number_and_title_in_scope(users, customers, api):
+    contract = signed_contract(users.am1, customers.c1, D("100.00"), title="年度运维托管合同")
+    for q in (contract.number, "运维托管"):
+        hits = api(users.am1).get("/search", {"q": q}).json()["results"]["contracts"]
+        assert [h["id"] for h in hits] == [contract.pk], q
+        assert api(users.am2).get("/search", {"q": q}).json()["results"]["contracts"] == [], q

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.audit_access import register as register_access
 from guanxi.customers.panels import Panel, register
-from guanxi.sales import contracts, quotes, receivables
+from guanxi.sales import contracts, contracts_search, quotes, receivables  # noqa: F401  (search kinds register)
 
 PANEL_ROWS = 10
 

@@ -1,8 +1,12 @@
 """Receivables page: overdue instalments aged in buckets, and overdue totals per customer, owner or team."""
 
+import csv
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.sales import receivables
 
@@ -27,3 +31,46 @@ def receivable_list(request: HttpRequest) -> HttpResponse:
             "group_by": group_by,
         },
     )
+
+
+@login_required
+def receivable_export(request: HttpRequest) -> HttpResponse:
+    """The overdue instalments the user may see as CSV (UTF-8 with BOM, so Excel opens the Chinese text)."""
+    rows = receivables.overdue_instalments(user=request.user)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="overdue-{timezone.localdate():%Y%m%d}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("contract number"),
+            _("customer"),
+            _("owner"),
+            _("instalment"),
+            _("due date"),
+            _("amount"),
+            _("paid"),
+            _("outstanding"),
+            _("days overdue"),
+        ]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                row.contract.number,
+                _cell(row.contract.customer.name),
+                row.contract.owner.username,
+                row.sequence,
+                row.due_date.isoformat(),
+                row.amount,
+                row.paid_amount,
+                row.outstanding,
+                row.days_overdue,
+            ]
+        )
+    return response
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

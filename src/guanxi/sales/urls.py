@@ -69,4 +69,5 @@ urlpatterns = [
     path("contracts/<int:contract_id>/payments/", contracts_views.contract_payment, name="contract_payment"),
     path("contracts/<int:contract_id>/<str:verb>/", contracts_views.contract_action, name="contract_action"),
     path("receivables/", receivables_views.receivable_list, name="receivable_list"),
+    path("receivables/export/", receivables_views.receivable_export, name="receivable_export"),
 ]
