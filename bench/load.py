@@ -160,6 +160,7 @@ def build_config(raw: RawDb, tokens: dict[str, str], args, run: str) -> dict:
                 "region_id": district,
                 "versions": {str(r[0]): r[1] for r in rows},
                 "terms": terms,
+                "names": [r[2] for r in rows[:20]],
             }
         )
     return {"users": users, "wait": args.wait, "run": run}

@@ -66,6 +66,7 @@ from common import (  # noqa: E402
 from generate import SCALES, normalise_database_url  # noqa: E402
 from search_bench import numbers_of, rare_queries, visible_ids  # noqa: E402
 
+NAME_CHARACTERS = "华新博盛源达通瑞丰泰恒嘉"
 PG_DATABASES = {"small": "guanxi_bench_small", "medium": "guanxi_bench_medium", "large": "guanxi_bench"}
 
 
@@ -146,7 +147,9 @@ def measure_writes(kind: str, ctx: dict, guanxi: Client, floor: Client, raw: Raw
             before = meters.sample()
         slot = index + args.warmup
         if kind == "create":
-            name = f"压测新建{run}-{slot:05d}有限公司"
+            # Names like real ones (a known name with one character more): the duplicate check does its usual work.
+            base = ctx["names"][slot % len(ctx["names"])]
+            name = base[:2] + NAME_CHARACTERS[slot % len(NAME_CHARACTERS)] + base[2:]
             address = f"龙沙区压测路{slot}号"
             body = {"name": name, "kind": "organisation", "address": address, "region_id": ctx["region_id"]}
             status, content, elapsed = guanxi.request(
@@ -610,7 +613,11 @@ def run_database(url: str, args) -> str | None:
             marks = ", ".join(["%s"] * len(ids))
             versions = dict(raw.all(f"SELECT id, version FROM customers_customer WHERE id IN ({marks})", ids))
             district = raw.all("SELECT id FROM customers_region WHERE parent_id = %s LIMIT 1", [region_id])[0][0]
+            names = raw.all(
+                "SELECT name FROM customers_customer WHERE kind = 'organisation' ORDER BY id DESC LIMIT 500"
+            )
             ctx = {
+                "names": [row[0] for row in names],
                 "writes": writes,
                 "run_id": run,
                 "branch": number[1:-7],
