@@ -209,3 +209,21 @@ def test_list_pages_with_keyset_cursor(api, users, customers):
     seen = [a["id"] for page in (first, second, third) for a in page["items"]]
     assert seen == [a.pk for a in reversed(made)]
     assert third["next"] is None
+
+
+def test_a_customer_merge_moves_the_activities_to_the_survivor(users, customers):
+    from guanxi.customers.merge import customer_merge
+    from tests.conftest import fresh, make_customer
+
+    duplicate = make_customer(users.am1, name="甲一电力客户（重复）")
+    moved = make_activity(users.am1, duplicate)
+    kept = make_activity(users.am1, customers.c1)
+    result = customer_merge(
+        actor=fresh(users.bm1),
+        survivor_id=customers.c1.pk,
+        merged_id=duplicate.pk,
+        survivor_version=customers.c1.version,
+        merged_version=duplicate.version,
+    )
+    assert result.moved["activities"] == [moved.pk]
+    assert set(Activity.objects.filter(customer=customers.c1).values_list("pk", flat=True)) == {moved.pk, kept.pk}

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from guanxi.activities.models import Activity, PhoneCall
@@ -74,6 +74,12 @@ def test_an_unknown_number_offers_new_customer_or_lead(pbx, api, users, customer
     assert pop["known"] is False
     assert pop["customer"] is None
     assert pop["offers"]["new_customer"] == reverse("customers:create")
+    try:
+        lead_url = reverse("sales:lead_create")
+    except NoReverseMatch:  # the sales app does not offer the page (yet): only "new customer"
+        assert "new_lead" not in pop["offers"]
+    else:
+        assert pop["offers"]["new_lead"] == f"{lead_url}?mobile=13900000000"
     page = api(users.agent1).client.get(reverse("activities:screen_pops")).content.decode()
     assert reverse("customers:create") in page
 

@@ -151,7 +151,9 @@ def screen_pop(user, call: PhoneCall) -> dict:
         offers["new_customer"] = reverse("customers:create")
         lead_url = _url_or_none("sales:lead_create")
         if lead_url:
-            offers["new_lead"] = f"{lead_url}?{urlencode({'phone': call.number})}"
+            # The lead form takes a mobile (prefilled, source "inbound call"); a landline is typed in by the agent.
+            prefill = urlencode({"mobile": call.number}) if _MOBILE.match(call.number) else ""
+            offers["new_lead"] = f"{lead_url}?{prefill}" if prefill else lead_url
     return {
         "id": call.pk,
         "call_id": call.call_id,
