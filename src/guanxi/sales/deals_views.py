@@ -139,10 +139,7 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 def _activities_url(deal: Opportunity) -> str | None:
     try:
-        return (
-            reverse("activities:create")
-            + f"?customer={deal.customer_id}&linked_type=sales.opportunity&linked_id={deal.pk}"
-        )
+        return reverse("activities:create") + f"?customer={deal.customer_id}&kind=outbound_call"
     except NoReverseMatch:
         return None
 
