@@ -227,3 +227,18 @@ def test_a_customer_merge_moves_the_activities_to_the_survivor(users, customers)
     )
     assert result.moved["activities"] == [moved.pk]
     assert set(Activity.objects.filter(customer=customers.c1).values_list("pk", flat=True)) == {moved.pk, kept.pk}
+
+
+def test_a_participant_completes_and_the_follow_up_goes_to_whoever_may_hold_it(api, users, customers):
+    shared = make_activity(users.am3, customers.c3, participant_ids=[users.am1.pk])
+    # am1 takes part but cannot see customer c3's other records: the follow-up cannot be created for c3 by am1.
+    refused = api(users.am1).post(f"/activities/{shared.pk}/complete", {"version": 1, "next_step": "寄资料"})
+    assert refused.status_code == 422
+    assert "next_step" in errors_by_field(refused)
+    assert Activity.objects.get(pk=shared.pk).status == Activity.Status.PLANNED  # nothing half-done
+    done = api(users.am1).post(f"/activities/{shared.pk}/complete", {"version": 1, "outcome": "已参加"})
+    assert done.status_code == 200
+    # A team lead completing a member's activity: the follow-up stays with the member.
+    visit = make_activity(users.am1, customers.c1)
+    body = api(users.lead1).post(f"/activities/{visit.pk}/complete", {"version": 1, "next_step": "回访"}).json()
+    assert body["follow_up"]["owner_id"] == users.am1.pk

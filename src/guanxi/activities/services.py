@@ -138,18 +138,23 @@ def activity_complete(
         activity = activity_update(actor=actor, activity_id=activity.pk, version=version, data=data)
         follow_up = None
         if next_step.strip():
-            follow_up = activity_create(
-                actor=actor,
-                data={
-                    "kind": Activity.Kind.TASK,
-                    "subject": next_step.strip()[:200],
-                    "customer_id": activity.customer_id,
-                    "owner_id": activity.owner_id,
-                    "planned_start": next_step_at,
-                    "contact_ids": [c.pk for c in activity.contacts.all()],
-                    **_link_of(activity),
-                },
-            )
+            # The follow-up stays with the activity's owner when the actor may assign work to them, else the actor.
+            owner_id = activity.owner_id
+            if owner_id != actor.pk and not users_in_scope(user=actor).filter(pk=owner_id).exists():
+                owner_id = actor.pk
+            data = {
+                "kind": Activity.Kind.TASK,
+                "subject": next_step.strip()[:200],
+                "customer_id": activity.customer_id,
+                "owner_id": owner_id,
+                "planned_start": next_step_at,
+                "contact_ids": [c.pk for c in activity.contacts.all()],
+                **_link_of(activity),
+            }
+            try:
+                follow_up = activity_create(actor=actor, data=data)
+            except ValidationError as exc:  # e.g. a participant outside the customer's scope: nothing is completed
+                raise ValidationError({"next_step": exc.messages}) from exc
             follow_up.follow_up_of = activity
             follow_up.save(update_fields=["follow_up_of"])
     return activity, follow_up
