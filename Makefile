@@ -29,6 +29,7 @@ run: install
 
 lint: install-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/bandit -q -c pyproject.toml -r src --severity-level high
 
 test: install-test lint
 	$(BIN)/guanxi makemigrations --check --dry-run
