@@ -33,9 +33,14 @@ def test_the_owner_stays_until_the_receiver_accepts(users, customers, api):
     assert body["team"]["id"] == users.lead1.profile.org_unit_id
     assert [h["status"] for h in body["handovers"]] == ["accepted"]
     assert body["handovers"][0]["from_user"]["id"] == users.agent1.pk
-    assert AuditLog.objects.filter(object_type="service.ticket", object_id=str(ticket.pk), action="handover_accept").exists()
+    assert AuditLog.objects.filter(
+        object_type="service.ticket", object_id=str(ticket.pk), action="handover_accept"
+    ).exists()
     # The former owner may no longer act on it (首问负责 moved with the hand-over).
-    assert api(users.agent1).post(f"/tickets/{ticket.pk}/accept", {"version": body["version"]}).status_code in (403, 404)
+    assert api(users.agent1).post(f"/tickets/{ticket.pk}/accept", {"version": body["version"]}).status_code in (
+        403,
+        404,
+    )
 
 
 def test_a_hand_over_to_another_branch_is_visible_to_its_receiver(users, customers, api):
@@ -100,7 +105,9 @@ def test_hand_over_requests_are_validated(users, customers, api):
     assert _handover(api, users.agent1, ticket, to_user_id=users.lead1.pk, reason="x").status_code == 201
     again = _handover(api, users.agent1, ticket, to_user_id=users.lead2.pk, reason="x")
     assert again.status_code == 409  # one pending request at a time
-    stale = api(users.agent1).post(f"/tickets/{ticket.pk}/handover", {"version": 1, "to_user_id": users.lead2.pk, "reason": "x"})
+    stale = api(users.agent1).post(
+        f"/tickets/{ticket.pk}/handover", {"version": 1, "to_user_id": users.lead2.pk, "reason": "x"}
+    )
     assert stale.status_code == 409
 
 
@@ -108,7 +115,11 @@ def test_an_unanswered_hand_over_expires_back_to_the_sender(users, customers, mo
     clock = Clock(monkeypatch, at(2026, 3, 2, 9, 0))
     ticket = make_ticket(users.agent1, customers.c1)
     services.handover_request(
-        actor=fresh(users.agent1), ticket_id=ticket.pk, version=ticket.version, to_user_id=users.lead1.pk, reason="请协助"
+        actor=fresh(users.agent1),
+        ticket_id=ticket.pk,
+        version=ticket.version,
+        to_user_id=users.lead1.pk,
+        reason="请协助",
     )
     clock.set(at(2026, 3, 2, 9, 0) + services.HANDOVER_TIMEOUT - timedelta(minutes=1))
     assert services.handovers_expire() == 0
@@ -140,7 +151,11 @@ def test_resolving_cancels_a_pending_hand_over(users, customers):
 def test_the_chain_is_shown_on_the_ticket_page(users, customers, client):
     ticket = make_ticket(users.agent1, customers.c1)
     services.handover_request(
-        actor=fresh(users.agent1), ticket_id=ticket.pk, version=ticket.version, to_user_id=users.lead1.pk, reason="需要协调"
+        actor=fresh(users.agent1),
+        ticket_id=ticket.pk,
+        version=ticket.version,
+        to_user_id=users.lead1.pk,
+        reason="需要协调",
     )
     services.handover_decline(actor=fresh(users.lead1), ticket_id=ticket.pk, note="不属于本班组")
     client.force_login(users.agent1)

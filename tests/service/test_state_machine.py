@@ -57,7 +57,9 @@ def test_accept_meets_the_response_target_and_moves_the_clock_to_resolution(user
 
 
 def test_waiting_pauses_and_resuming_moves_the_deadlines(users, customers):
-    ticket = move(make_ticket(users.agent1, customers.c1, ticket_type="emergency_repair"), users.agent1, "accept", "start")
+    ticket = move(
+        make_ticket(users.agent1, customers.c1, ticket_type="emergency_repair"), users.agent1, "accept", "start"
+    )
     due = ticket.resolution_due_at
     ticket = move(ticket, users.agent1, "wait")
     assert ticket.paused_at is not None
@@ -82,9 +84,13 @@ def test_resolving_takes_a_cause_of_the_type_only(users, customers, api):
     foreign = TicketCause.objects.filter(ticket_type__code="emergency_repair").first()
     own = TicketCause.objects.filter(ticket_type__code="consultation").first()
     client = api(users.agent1)
-    bad = client.post(f"/tickets/{ticket.pk}/resolve", {"version": ticket.version, "resolution": "ok", "cause_id": foreign.pk})
+    bad = client.post(
+        f"/tickets/{ticket.pk}/resolve", {"version": ticket.version, "resolution": "ok", "cause_id": foreign.pk}
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cause_id"
-    good = client.post(f"/tickets/{ticket.pk}/resolve", {"version": ticket.version, "resolution": "ok", "cause_id": own.pk})
+    good = client.post(
+        f"/tickets/{ticket.pk}/resolve", {"version": ticket.version, "resolution": "ok", "cause_id": own.pk}
+    )
     assert good.status_code == 200 and good.json()["cause_id"] == own.pk
 
 

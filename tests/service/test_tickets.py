@@ -38,7 +38,13 @@ def test_an_unknown_caller_is_recorded_and_linked_later(users, customers, api):
     client = api(users.agent1)
     created = client.post(
         "/tickets",
-        {"channel": "hotline", "ticket_type": "fault_report", "subject": "家里停电", "caller_name": "李女士", "caller_phone": "13800001111"},
+        {
+            "channel": "hotline",
+            "ticket_type": "fault_report",
+            "subject": "家里停电",
+            "caller_name": "李女士",
+            "caller_phone": "13800001111",
+        },
     ).json()
     assert created["customer_id"] is None and created["sla_grade"] == "general"
     assert created["caller_phone"] == "138****1111"  # masked for a service agent
@@ -70,7 +76,16 @@ def test_bad_input_names_the_field_and_writes_nothing(users, customers, api):
             },
             "sub_type_id",
         ),
-        ({"channel": "web", "ticket_type": "complaint", "subject": "x", "customer_id": customers.c1.pk, "owner_id": 1}, "owner_id"),
+        (
+            {
+                "channel": "web",
+                "ticket_type": "complaint",
+                "subject": "x",
+                "customer_id": customers.c1.pk,
+                "owner_id": 1,
+            },
+            "owner_id",
+        ),
     ]
     for payload, field in cases:
         response = client.post("/tickets", payload)
@@ -172,7 +187,14 @@ def test_the_list_costs_the_same_queries_for_1_and_20_tickets(users, customers, 
 
 def test_ticket_types_list_sub_types_and_causes(users, api):
     types = {t["code"]: t for t in api(users.agent1).get("/ticket-types").json()}
-    assert set(types) == {"consultation", "complaint", "suggestion", "technical_support", "fault_report", "emergency_repair"}
+    assert set(types) == {
+        "consultation",
+        "complaint",
+        "suggestion",
+        "technical_support",
+        "fault_report",
+        "emergency_repair",
+    }
     assert types["emergency_repair"]["around_the_clock"] and not types["complaint"]["around_the_clock"]
     assert "服务态度" in {s["name"] for s in types["complaint"]["sub_types"]}
     assert "其他" in {c["name"] for c in types["complaint"]["causes"]}

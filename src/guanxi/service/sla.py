@@ -112,8 +112,9 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
     with transaction.atomic():
-        result.escalated = _step(now, Ticket.SlaState.BREACHED, Ticket.SlaState.ESCALATED, now - ESCALATE_AFTER)
+        # Breach before escalating, so a deadline missed long ago (workers were down) is escalated in the same run.
         result.breached = _step(now, None, Ticket.SlaState.BREACHED, now)
+        result.escalated = _step(now, Ticket.SlaState.BREACHED, Ticket.SlaState.ESCALATED, now - ESCALATE_AFTER)
         result.warned = _step(now, Ticket.SlaState.ON_TIME, Ticket.SlaState.WARNED, now + WARN_BEFORE)
     return result
 
