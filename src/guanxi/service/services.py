@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, StaleVersion
@@ -69,12 +70,12 @@ EVENT_OF = {
 
 def _refused(action: str, status: str) -> Conflict:
     labels = {
-        "accept": _("accepted"),
-        "start": _("started"),
-        "wait": _("put on waiting for the customer"),
-        "resolve": _("resolved"),
-        "close": _("closed"),
-        "reopen": _("reopened"),
+        "accept": pgettext("refused ticket action", "accepted"),
+        "start": pgettext("refused ticket action", "started"),
+        "wait": pgettext("refused ticket action", "put on waiting for the customer"),
+        "resolve": pgettext("refused ticket action", "resolved"),
+        "close": pgettext("refused ticket action", "closed"),
+        "reopen": pgettext("refused ticket action", "reopened"),
     }
     return Conflict(
         _("A ticket that is “%(status)s” cannot be %(action)s.") % {"status": S(status).label, "action": labels[action]}
