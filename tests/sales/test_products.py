@@ -137,3 +137,15 @@ def test_price_endpoint_respects_customer_scope(users, catalogue, api):
         f"/products/{catalogue.tariff.pk}/price", {"customer_id": theirs.pk, "on_date": "2026-05-01"}
     )
     assert response.json()["unit_price"] == "0.6231"
+
+
+def test_the_back_office_lists_the_commercial_models(users, catalogue):
+    from django.test import Client
+
+    users.admin.is_staff = True
+    users.admin.save()
+    client = Client()
+    client.force_login(users.admin)
+    for model in ("product", "pricelist", "contracttemplate", "quote", "contract", "instalment", "payment"):
+        assert client.get(f"/admin/sales/{model}/").status_code == 200, model
+    assert client.get(f"/admin/sales/pricelist/{catalogue.general.pk}/change/").status_code == 200

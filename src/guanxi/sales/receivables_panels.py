@@ -1,11 +1,13 @@
 """The commercial panels of the customer 360 view (receivables, contracts and quotes) and who may read the audit
-history of quotes and contracts. Imported by SalesConfig.ready()."""
+history of quotes and contracts; also loads their search kinds and back office. Imported by SalesConfig.ready()."""
 
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.audit_access import register as register_access
 from guanxi.customers.panels import Panel, register
-from guanxi.sales import contracts, contracts_search, quotes, receivables  # noqa: F401  (search kinds register)
+
+# contracts_search registers the search kinds "quotes" and "contracts"; products_admin the back office.
+from guanxi.sales import contracts, contracts_search, products_admin, quotes, receivables  # noqa: F401
 
 PANEL_ROWS = 10
 
