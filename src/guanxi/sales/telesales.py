@@ -175,7 +175,7 @@ def call_record_outcome(
     with transaction.atomic():
         entry = entry_get(user=actor, entry_id=entry_id)
         entry = (
-            CallListEntry.objects.select_for_update()
+            CallListEntry.objects.select_for_update(of=("self",))
             .select_related("call_list", "customer", "contact")
             .get(pk=entry.pk)
         )
