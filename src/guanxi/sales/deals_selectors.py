@@ -158,8 +158,9 @@ def kanban_board(
     offset: int = 0,
 ) -> list[dict]:
     """The open deals of a pipeline by stage: per open stage its totals (count, amount, weighted amount) over every
-    visible deal, and at most `per_column` cards (most recently changed first). Three queries whatever the size:
-    stages (prefetched on the pipeline), totals (one GROUP BY on the board index), cards (one windowed query).
+    visible deal, and at most `per_column` cards (most recently changed first). Four queries whatever the size:
+    stages (prefetched on the pipeline), totals (one GROUP BY on the board index), the ids of the top cards (one
+    windowed query), the cards.
     `stage` and `offset` give the next cards of one column (the "more" link)."""
     deals = DealFilters(team=team, owner=owner).apply(
         opportunity_queryset(user=user).filter(pipeline=pipeline, status=Opportunity.Status.OPEN)
@@ -173,8 +174,18 @@ def kanban_board(
     stages = [s for s in pipeline.stages.all() if s.outcome == Stage.Outcome.OPEN]
     if stage is not None:
         stages = [s for s in stages if s.pk == stage]
-    cards = (
+    # The top cards of each column: first their ids (a narrow windowed scan of the board index), then those rows with
+    # customer and owner — sorting every deal of the team with its joined columns would cost several times more.
+    top = (
         deals.filter(stage__in=[s.pk for s in stages])
+        .annotate(
+            row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()])
+        )
+        .filter(row__gt=offset, row__lte=offset + per_column)
+        .values_list("id", flat=True)
+    )
+    cards = (
+        Opportunity.objects.filter(pk__in=list(top))
         .select_related("customer", "owner")
         .only(
             "id",
@@ -192,11 +203,7 @@ def kanban_board(
             "owner__first_name",
             "owner__last_name",
         )
-        .annotate(
-            row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()])
-        )
-        .filter(row__gt=offset, row__lte=offset + per_column)
-        .order_by("stage_id", "row")
+        .order_by("stage_id", "-updated_at", "-id")
     )
     by_stage: dict[int, list[Opportunity]] = {}
     for card in cards:
