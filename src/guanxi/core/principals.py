@@ -1,16 +1,19 @@
-"""The principal behind an API token, cached: its user with roles, record scope and sensitive-data rights.
+"""The principal behind an API token, cached: the token with its user, roles, record scope and sensitive-data rights.
 
 Without the cache every API request rebuilt these from three to six statements (token with user and profile, groups,
-permissions, the scope's org subtree) before doing any work. The token's liveness is still checked on every request
-(one indexed statement, see services.token_authenticate), so a revoked token or a deactivated user is refused at
-once. What is cached is only what the user may see and do, for at most PRINCIPAL_SECONDS; any change to users,
-profiles, group membership, permissions or org units drops every cached principal by bumping a generation number
-(in Redis when configured, so all processes see it; per process with the embedded cache, where the TTL bounds it).
+permissions, the scope's org subtree) before doing any work; with it, a busy client's request makes none.
+
+Freshness: revoking a token deletes its entry and any change to users (deactivation included), profiles, group
+membership, permissions or org units drops every entry (a generation number). With Redis the cache is shared, so
+this holds for every process at once. With the embedded per-process cache another process could keep an entry:
+there the token is re-checked against the database (revoked? user still active?) at most RECHECK_SECONDS after its
+last check, and rights are rebuilt at most PRINCIPAL_SECONDS after they were read.
 """
 
 from django.core.cache import cache
 
 PRINCIPAL_SECONDS = 30
+RECHECK_SECONDS = 5
 _GENERATION = "guanxi:principals:generation"
 
 

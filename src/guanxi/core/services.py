@@ -95,22 +95,24 @@ def token_issue(*, username: str, password: str, client: str | None, name: str =
 def token_authenticate(clear: str) -> ApiToken | None:
     """The live token for `clear`, with its user; records when it was last used (at most once a minute).
 
-    The user's roles, scope and rights come from the principal cache when they are there (core.principals); the token
-    itself is checked against the database on every call, so a revocation counts at once.
+    The token with its user's roles, scope and rights comes from the principal cache when it is there
+    (core.principals), re-checked against the database at most every RECHECK_SECONDS.
     """
     key_hash = _hash(clear)
+    now = timezone.now()
     token = principals.get(key_hash)
-    if token is not None:
-        live = (
-            ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True)
-            .values("last_used_at")
-            .first()
+    if token is not None and (now - token.checked_at).total_seconds() > principals.RECHECK_SECONDS:
+        live = list(
+            ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True).values_list(
+                "last_used_at", flat=True
+            )[:1]
         )
-        if live is None:
+        if not live:
             principals.forget(key_hash)
             return None
-        token.last_used_at = live["last_used_at"]
-    else:
+        token.last_used_at, token.checked_at = live[0], now
+        principals.put(key_hash, token)
+    elif token is None:
         token = (
             ApiToken.objects.select_related("user", "user__profile")
             .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
@@ -119,11 +121,12 @@ def token_authenticate(clear: str) -> ApiToken | None:
         if token is None:
             return None
         _resolve_rights(token.user)
+        token.checked_at = now
         principals.put(key_hash, token)
-    now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+        principals.put(key_hash, token)
     return token
 
 

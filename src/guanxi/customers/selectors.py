@@ -26,16 +26,15 @@ def customer_list(
 
 def customer_get(*, user, customer_id: int) -> Customer:
     """One customer; 404 when absent or outside the user's scope (the two are indistinguishable)."""
-    customer = (
+    queryset = (
         customer_queryset(user=user)
         .select_related("category", "region", "owner", "org_unit", "parent")
-        .prefetch_related("tags")
-        .filter(pk=customer_id)
-        .first()
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
     )
-    if customer is None:
-        raise Http404
-    return customer
+    try:
+        return queryset.get(pk=customer_id)  # get(), not first(): no ORDER BY to build and sort for one row
+    except Customer.DoesNotExist:
+        raise Http404 from None
 
 
 def customer_visible(*, user, object_id) -> bool:
