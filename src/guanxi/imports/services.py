@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from guanxi.core import uploads
+from guanxi.core import liveness, uploads
 from guanxi.core.bulk import tuned_for_bulk
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 State = ImportJob.State
 RUNNING = (State.VALIDATING, State.COMMITTING)
+RUNNER_LOCK = "imports.job"  # held by the process running a job (core.liveness): its death releases it
 PROGRESS_EVERY_SECONDS = 0.5
 
 
@@ -152,7 +153,18 @@ def import_job_retry(*, actor, job_id: int) -> ImportJob:
 
 
 def import_job_run(*, job_id: int, attempt: int) -> ImportJob | None:
-    """The work of one attempt (the Celery task calls this). Returns None when the attempt is not ours to run."""
+    """The work of one attempt (the Celery task calls this). Returns None when the attempt is not ours to run.
+
+    The run holds the job's runner lock throughout: if this process dies, the reaper sees the lock free and fails the
+    job at once (import_jobs_reap)."""
+    try:
+        with liveness.holding(RUNNER_LOCK, job_id):
+            return _run_attempt(job_id, attempt)
+    except liveness.Busy:
+        return None  # another live process runs this job: a duplicate delivery
+
+
+def _run_attempt(job_id: int, attempt: int) -> ImportJob | None:
     now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, attempt=attempt, claimed_at__isnull=True, state__in=RUNNING).update(
         claimed_at=now, heartbeat_at=now, processed_rows=0
@@ -174,8 +186,37 @@ def import_job_run(*, job_id: int, attempt: int) -> ImportJob | None:
     return job
 
 
+def import_jobs_reap(*, requeue_after: float | None = None) -> tuple[int, int]:
+    """Fail the running jobs whose runner died (its lock is free: killed worker or web process, lost machine), and
+    send again the jobs waiting for a worker whose message may be lost (the broker was down when they were started,
+    or lost its queue), if they have waited `requeue_after` seconds (None: do not resend). Runs when a worker starts
+    and in every sweep. Returns (failed, resent). A resent message that turns out to be a duplicate does nothing."""
+    failed = resent = 0
+    now = timezone.now()
+    for job in ImportJob.objects.filter(state__in=RUNNING, claimed_at__isnull=False):
+        if liveness.held(RUNNER_LOCK, job.pk):
+            continue
+        with translation.override(job.options.get("language") or settings.LANGUAGE_CODE):
+            message = _("The worker running this job stopped; nothing was written. Retry the job.")
+        failed += ImportJob.objects.filter(
+            pk=job.pk, attempt=job.attempt, claimed_at=job.claimed_at, state__in=RUNNING
+        ).update(state=State.FAILED, error_message=message, finished_at=now)
+    if requeue_after is not None:
+        waiting = ImportJob.objects.filter(
+            state__in=RUNNING, claimed_at__isnull=True, updated_at__lte=now - timedelta(seconds=requeue_after)
+        )
+        for job_id, attempt in waiting.values_list("pk", "attempt"):
+            if _enqueue(job_id, attempt):
+                ImportJob.objects.filter(pk=job_id, attempt=attempt).update(updated_at=timezone.now())
+                resent += 1
+    if failed or resent:
+        logger.warning("import jobs: %s failed (runner gone), %s sent again", failed, resent)
+    return failed, resent
+
+
 def import_jobs_sweep(*, now=None) -> int:
     """Mark jobs whose worker stopped beating as failed (retry-able), and delete the files of old finished jobs."""
+    import_jobs_reap(requeue_after=settings.GUANXI_IMPORT_REQUEUE_SECONDS)
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.GUANXI_IMPORT_STALL_SECONDS)
     count = 0
@@ -349,10 +390,22 @@ def _start(job: ImportJob) -> None:
     if job.estimated_rows <= settings.GUANXI_IMPORT_INLINE_ROWS:
         import_job_run(job_id=job.pk, attempt=attempt)
     else:
-        from guanxi.imports.tasks import run_import
-
-        transaction.on_commit(lambda: run_import.delay(job.pk, attempt))
+        transaction.on_commit(lambda: _enqueue(job.pk, attempt))
     job.refresh_from_db()
+
+
+def _enqueue(job_id: int, attempt: int) -> bool:
+    """Send the attempt to a worker. With the broker down the job stays queued in the database (the request does
+    not fail): a worker sends it again when it starts, and the periodic sweep when it has waited
+    GUANXI_IMPORT_REQUEUE_SECONDS."""
+    from guanxi.imports.tasks import run_import
+
+    try:
+        run_import.apply_async((job_id, attempt), retry=False)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise many kinds for an unreachable broker
+        logger.warning("import job %s: broker unavailable, it waits in the database: %s", job_id, exc)
+        return False
+    return True
 
 
 # --- mapping ----------------------------------------------------------------------------------------------------
