@@ -97,6 +97,10 @@ def test_a_discount_above_the_limit_needs_the_team_leads_approval(users, custome
     assert am1.post(f"/quotes/{quote.pk}/approve", {"version": quote.version}).status_code == 403
     assert api(users.lead2).post(f"/quotes/{quote.pk}/approve", {"version": quote.version}).status_code == 404
     assert [q.pk for q in quotes.approvals_waiting_for(user=fresh(users.lead1))] == [quote.pk]
+    from guanxi.activities.models import Notification
+
+    notice = Notification.objects.get(kind="quote_approval")
+    assert notice.user_id == users.lead1.pk and quote.number in notice.title and "12" in notice.body
     response = lead1.post(f"/quotes/{quote.pk}/approve", {"version": quote.version, "comment": "同意"})
     assert response.status_code == 200 and response.json()["status"] == "approved"
     quote.refresh_from_db()
@@ -104,6 +108,7 @@ def test_a_discount_above_the_limit_needs_the_team_leads_approval(users, custome
     assert AuditLog.objects.filter(
         object_type="sales.quote", object_id=str(quote.pk), action="approve", actor=users.lead1
     ).exists()
+    assert Notification.objects.get(kind="quote_decision").user_id == users.am1.pk
     assert am1.post(f"/quotes/{quote.pk}/send", {"version": quote.version}).status_code == 200
 
 

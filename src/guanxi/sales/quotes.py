@@ -184,6 +184,19 @@ def quote_request_approval(*, actor, quote_id: int, version: int, reason: str = 
         before = quote.approval
         quote.approval = Quote.Approval.PENDING
         save_versioned(quote, ["approval"])
+        _notify(
+            approvers_for(quote).exclude(pk=actor.pk),
+            "quote_approval",
+            _("Approve the discount of quote %(number)s") % {"number": quote.number},
+            _("%(owner)s asks for %(discount)s %% on “%(title)s” for %(customer)s.")
+            % {
+                "owner": actor.username,
+                "discount": max_discount,
+                "title": quote.title,
+                "customer": quote.customer.name,
+            },
+            quote,
+        )
         audit.record(
             actor=actor,
             action="request_approval",
@@ -220,6 +233,14 @@ def quote_decide(*, actor, quote_id: int, version: int, approve: bool, comment: 
         approval.save(update_fields=["status", "decided_by", "decided_at", "comment"])
         quote.approval = Quote.Approval.APPROVED if approve else Quote.Approval.REJECTED
         save_versioned(quote, ["approval"])
+        _notify(
+            get_user_model().objects.filter(pk__in={approval.requested_by_id, quote.owner_id}),
+            "quote_decision",
+            (_("Discount of quote %(number)s approved") if approve else _("Discount of quote %(number)s rejected"))
+            % {"number": quote.number},
+            comment,
+            quote,
+        )
         audit.record(
             actor=actor,
             action="approve" if approve else "reject",
@@ -291,6 +312,20 @@ def quote_revise(*, actor, quote_id: int, version: int) -> Quote:
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+
+
+def _notify(recipients, kind: str, title: str, body: str, quote: Quote) -> None:
+    """An in-app notice (activities' Notification) per recipient, when the activities app is installed."""
+    from django.apps import apps
+    from django.urls import reverse
+
+    if not apps.is_installed("guanxi.activities"):
+        return
+    notification = apps.get_model("activities", "Notification")
+    url = reverse("sales:quote_detail", args=[quote.pk])
+    notification.objects.bulk_create(
+        notification(user=user, kind=kind, title=title[:200], body=body[:500], url=url) for user in recipients
+    )
 
 
 def _customer(actor, customer_id):
