@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from guanxi.core.errors import Conflict
 from guanxi.core.models import AuditLog
@@ -207,7 +208,7 @@ def test_the_daily_task_runs_reminders_and_expiry(users, customers):
 
 
 def test_expiring_contracts_are_listed_soonest_first_in_scope(users, customers, api):
-    today = datetime.date.today()
+    today = timezone.localdate()
     late = signed_contract(users.am1, customers.c1, start_date=today, end_date=today + datetime.timedelta(days=50))
     soon = signed_contract(users.am1, customers.c1, start_date=today, end_date=today + datetime.timedelta(days=10))
     signed_contract(users.am1, customers.c1, start_date=today, end_date=today + datetime.timedelta(days=200))

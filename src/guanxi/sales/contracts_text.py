@@ -4,7 +4,6 @@ A template may use {{ field }} (with filters other than `safe`), {% if %} and {%
 of MERGE_FIELDS (no attribute lookups, so no method of any object is reachable), and the context holds plain values.
 """
 
-import datetime
 from decimal import Decimal
 
 import cn2an
@@ -13,6 +12,7 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import Node, TextNode, VariableNode
 from django.template.defaulttags import CommentNode, IfNode, TemplateLiteral
 from django.template.smartif import TokenBase
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -88,7 +88,7 @@ def merge_values(contract) -> dict:
         "value_in_words": cn2an.an2cn(f"{value:.2f}", "rmb") if value else "零元整",
         "currency": contract.currency,
         "owner_name": (owner.get_full_name() or owner.username) if owner else "",
-        "today": _date(datetime.date.today()),
+        "today": _date(timezone.localdate()),
     }
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -56,7 +57,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
             "next_moves": sorted(contracts.TRANSITIONS[contract.status]),
             "verbs": {status: verb for verb, status in VERBS.items()},
             "plan_rows": range(max(4, len(instalments) + 2)),
-            "today": datetime.date.today(),
+            "today": timezone.localdate(),
         },
     )
 
