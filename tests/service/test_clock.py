@@ -61,6 +61,14 @@ def test_a_pause_after_the_deadline_changes_nothing():
     assert due_time(start, 60, PLAIN, [(t(2026, 3, 2, 11, 0), t(2026, 3, 3, 11, 0))]) == t(2026, 3, 2, 10, 0)
 
 
+def test_a_pause_at_night_before_a_zero_target_moves_it_past_the_pause():
+    """Found by hypothesis: a zero target falls due at the next opening; a pause from the night into business hours
+    holds it until the pause ends (as resuming the paused ticket does)."""
+    start, paused = t(2025, 12, 1, 0, 0), (t(2025, 12, 1, 0, 1), t(2025, 12, 1, 8, 31))
+    assert due_time(start, 0, PLAIN, [paused]) == t(2025, 12, 1, 8, 31)
+    assert resume(add_working_time(start, 0, PLAIN), *paused, PLAIN) == t(2025, 12, 1, 8, 31)
+
+
 def test_it_refuses_naive_times_and_negative_durations():
     with pytest.raises(ValueError):
         add_working_time(datetime(2026, 3, 2, 9, 0), 10, PLAIN)

@@ -101,10 +101,9 @@ def due_time(
         if paused_until <= cursor:
             continue
         if paused_from > cursor:
-            worked = working_minutes_between(cursor, paused_from, calendar)
-            if worked >= remaining:
-                break
-            remaining -= worked
+            if add_working_time(cursor, remaining, calendar) <= paused_from:
+                break  # due before the pause began
+            remaining -= working_minutes_between(cursor, paused_from, calendar)
         cursor = max(cursor, paused_until)
     return add_working_time(cursor, remaining, calendar)
 
