@@ -10,8 +10,9 @@ pytestmark = pytest.mark.django_db
 
 def test_the_sales_home_links_the_parts_the_user_may_use(api, users):
     html = api(users.am1).client.get("/sales/").content.decode()
-    for url in ("/sales/leads/", "/sales/kanban/", "/sales/forecast/", "/sales/call-lists/"):
+    for url in ("/sales/leads/", "/sales/kanban/", "/sales/forecast/", "/sales/call-lists/", "/sales/quotes/"):
         assert url in html
+    assert "/sales/leads/new/" not in api(users.exec1).client.get("/sales/").content.decode()  # read-only role
 
 
 def test_the_screen_pop_prefills_the_new_lead_form(api, users):
