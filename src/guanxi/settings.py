@@ -132,7 +132,8 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("GUANXI_QUEUE", "guanxi")  # another 
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
-    "imports-sweep": {"task": "imports.sweep", "schedule": 60.0},
+    # Fails jobs whose runner died and resends waiting ones (imports.services.import_jobs_sweep).
+    "imports-sweep": {"task": "imports.sweep", "schedule": float(os.environ.get("GUANXI_IMPORT_SWEEP_SECONDS", "60"))},
     "activities-reminders": {"task": "activities.send_reminders", "schedule": 60.0},
     # Contract renewal reminders and expiry (sales.tasks), once a day at 07:00 Shanghai time; idempotent.
     "sales-contracts-daily": {"task": "sales.contracts_daily", "schedule": crontab(hour=7, minute=0)},

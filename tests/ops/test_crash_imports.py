@@ -100,9 +100,11 @@ def _customer_names_prefix_check(content: bytes) -> None:
 
 def test_kill_9_of_the_worker_mid_commit(users, big_csv, tmp_path):
     _customer_names_prefix_check(big_csv)
-    env = guanxi_env(database_url=database_url(), home=tmp_path / "home")
+    # The sweep every 5 s: after kill -9 the server may still finish the dead client's current statement (holding
+    # its locks) for a moment; the reaper at worker start or the next sweep fails the job once it is gone.
+    env = guanxi_env(database_url=database_url(), home=tmp_path / "home", GUANXI_IMPORT_SWEEP_SECONDS="5")
     server, base = start_server(env, tmp_path / "serve.log")
-    worker = Process(["worker", "--loglevel", "WARNING"], env, tmp_path / "worker.log")
+    worker = Process(["worker", "--beat", "--loglevel", "WARNING"], env, tmp_path / "worker.log")
     try:
         bearer = token(base, "am1", PASSWORD)
         started = time.monotonic()
@@ -116,7 +118,7 @@ def test_kill_9_of_the_worker_mid_commit(users, big_csv, tmp_path):
 
         _assert_killed_mid_commit_leaves_nothing(job_id)
 
-        worker = Process(["worker", "--loglevel", "WARNING"], env, tmp_path / "worker2.log")
+        worker = Process(["worker", "--beat", "--loglevel", "WARNING"], env, tmp_path / "worker2.log")
         wait_until(lambda: _state(job_id) == "failed", timeout=60, what="the restarted worker to fail the job")
         job = ImportJob.objects.get(pk=job_id)
         assert "Retry" in job.error_message or "重试" in job.error_message
@@ -130,7 +132,7 @@ def test_kill_9_of_the_worker_mid_commit(users, big_csv, tmp_path):
 
 
 def test_kill_9_of_the_server_with_its_worker_mid_commit(users, big_csv, tmp_path):
-    env = guanxi_env(database_url=database_url(), home=tmp_path / "home")
+    env = guanxi_env(database_url=database_url(), home=tmp_path / "home", GUANXI_IMPORT_SWEEP_SECONDS="5")
     server, base = start_server(env, tmp_path / "serve.log", worker=True)
     try:
         bearer = token(base, "am1", PASSWORD)
