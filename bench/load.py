@@ -7,7 +7,7 @@
 Bounded: 127.0.0.1 only, --users (100) simulated users for --time (180 s) per target, then it stops by itself.
 
 1. Set-up (idempotent, in the bench database): account managers until there are --managers (100) of them — new ones
-   (load_am001 …) join the teams of am2 … am12 and take over --portfolio (300) of those managers' customers, so am1's
+   (load_am001 …) join the teams of am2 … am12 and take over --portfolio (100) of those managers' customers, so am1's
    portfolio, which api_bench and run.py measure, stays as generated — and one API token each.
 2. Per run: for each manager, a sample of visible customer ids with their current versions, search terms cut from
    their customers' names and phones, their branch and a district (bench/data/load-config.json), and the SQL of a
@@ -68,6 +68,7 @@ def setup_managers(url: str, managers: int, portfolio: int) -> dict[str, str]:
     setup_django(url)
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
+    from django.test.utils import override_settings
 
     from guanxi.core import services
     from guanxi.core.models import ApiToken
@@ -79,6 +80,9 @@ def setup_managers(url: str, managers: int, portfolio: int) -> dict[str, str]:
     )
     donors = [u for u in existing if not u.username.startswith("load_") and u.username != "am1"]
     rng = random.Random(11)
+    # One password hash for all (a bench user logs in with its token; 100 hashes of the production hasher take minutes).
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    fast.enable()
     for number in range(len(existing) + 1, managers + 1):
         donor = donors[number % len(donors)]
         username = f"load_am{number:03d}"
@@ -104,6 +108,7 @@ def setup_managers(url: str, managers: int, portfolio: int) -> dict[str, str]:
                     [user.pk, ids] if connection.vendor == "postgresql" else [user.pk, *ids],
                 )
         print(f"  {username}: {portfolio} customers of {donor.username}", flush=True)
+    fast.disable()
     stored = json.loads(TOKENS_FILE.read_text()) if TOKENS_FILE.exists() else {}
     tokens = stored.get(url, {})
     users = User.objects.filter(groups__name=ACCOUNT_MANAGER).order_by("id")[:managers]
@@ -336,7 +341,13 @@ def summarise_profile(top: int = 30) -> str:
         own[short_frame(frames[-1])] += samples
     if not total:
         return "(no busy samples)"
-    lines = [f"{total} busy samples (worker threads handling requests)", "", "inclusive (% of busy samples):"]
+    views, panels, auth = breakdown(path)
+    lines = [f"{total} busy samples (worker threads handling requests)", "", "by API operation (% of busy samples):"]
+    lines += [f"  {n / total * 100:5.1f} %  {name}" for name, n in views.most_common()]
+    lines += [f"  {auth / total * 100:5.1f} %  authentication (ninja auth: token, user, roles)", ""]
+    lines += ["by 360 panel (% of busy samples):"]
+    lines += [f"  {n / total * 100:5.1f} %  {name}" for name, n in panels.most_common()]
+    lines += ["", "inclusive (% of busy samples):"]
     interesting = [
         (name, n) for name, n in inclusive.most_common() if "guanxi" in name or "ninja" in name or "django" in name
     ]
@@ -344,6 +355,28 @@ def summarise_profile(top: int = 30) -> str:
     lines += ["", "own time (% of busy samples):"]
     lines += [f"  {n / total * 100:5.1f} %  {name}" for name, n in own.most_common(top)]
     return "\n".join(lines)
+
+
+def breakdown(path: Path) -> tuple[Counter, Counter, int]:
+    """Samples per API operation (the first guanxi frame under ninja's Operation.run), per 360 panel (the frame under
+    panels.panel_data) and in authentication."""
+    views: Counter = Counter()
+    panels: Counter = Counter()
+    auth = 0
+    for line in path.read_text().splitlines():
+        stack, _sep, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = stack.split(";")
+        samples = int(count)
+        for index, frame in enumerate(frames[:-1]):
+            if frame.startswith("Operation.run ") and "guanxi/" in frames[index + 1]:
+                views[short_frame(frames[index + 1])] += samples
+            elif frame.startswith("Operation._run_authentication "):
+                auth += samples
+            elif frame.startswith("panel_data.<locals>.<dictcomp> "):
+                panels[short_frame(frames[index + 1])] += samples
+    return views, panels, auth
 
 
 def short_frame(frame: str) -> str:
@@ -438,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", type=int, default=180, help="seconds per target (≤ 300)")
     parser.add_argument("--wait", type=float, nargs=2, default=[0.5, 1.5], help="think time range, seconds")
     parser.add_argument("--managers", type=int, default=100)
-    parser.add_argument("--portfolio", type=int, default=300, help="customers of each new load_am manager")
+    parser.add_argument("--portfolio", type=int, default=100, help="customers of each new load_am manager")
     parser.add_argument("--sample", type=int, default=100, help="customer ids per manager the users work on")
     parser.add_argument("--server-workers", type=int, default=0, help="0: guanxi serve's default")
     parser.add_argument("--threads", type=int, default=4)
