@@ -6,6 +6,7 @@
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -119,6 +120,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response = api.create_response(request, error_body(_("Too many failed attempts. Try again later.")), status=429)
         response["Retry-After"] = str(exc.retry_after)
         return response
+
+    @api.exception_handler(OverflowError)
+    @api.exception_handler(DataError)
+    def out_of_range(request, exc):
+        # A number too large for the database (SQLite raises OverflowError, PostgreSQL DataError): bad input, not a 500.
+        errors = [{"field": "__all__", "message": _("A value is out of range.")}]
+        return api.create_response(request, error_body(_("Some fields are invalid."), errors), status=422)
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):

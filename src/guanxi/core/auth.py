@@ -17,4 +17,14 @@ class BearerToken(HttpBearer):
         return api_token.user
 
 
-api_auth = [BearerToken(), SessionAuth()]
+class Session(SessionAuth):
+    """The web UI's session, CSRF-checked, but only when there is a signed-in session: a request with neither a valid
+    token nor a session is unauthenticated (401), not a CSRF failure (403)."""
+
+    def _get_key(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
+api_auth = [BearerToken(), Session()]

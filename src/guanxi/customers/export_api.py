@@ -25,7 +25,7 @@ def export_customers(request: HttpRequest, query: Query[ExportQuery]):
     return export.response(user=request.user, filters=filters, fmt=query.format)
 
 
-@router.get("/customers/{customer_id}/contacts.vcf", response={200: None, 401: ErrorOut, 404: ErrorOut})
+@router.get("/customers/{customer_id}/contacts.vcf", response={200: None, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def customer_contacts_vcard(request: HttpRequest, customer_id: int):
     """The customer's contacts as one vCard file (404 if the customer is not visible to you)."""
     contacts = selectors.contacts_of_customer(user=request.user, customer_id=customer_id).select_related("customer")
