@@ -139,7 +139,7 @@ class DealRows:
         return row
 
 
-def load(*, share: float, seed: int, sqlite: bool, replace: bool) -> dict:
+def load(*, share: float, seed: int, sqlite: bool, replace: bool, keep_indexes: bool = False) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
@@ -168,7 +168,8 @@ def load(*, share: float, seed: int, sqlite: bool, replace: bool) -> dict:
     with transaction.atomic():
         generate.LOADED_TABLES = (TABLE,)
         loader = generate.SqliteLoader(connection.connection) if sqlite else generate.PgLoader(connection.connection)
-        loader.drop_secondary()
+        if not keep_indexes:
+            loader.drop_secondary()
         started = time.perf_counter()
         for start in range(0, len(customers), BATCH):
             rows = []
@@ -182,7 +183,8 @@ def load(*, share: float, seed: int, sqlite: bool, replace: bool) -> dict:
             print(f"  {totals['deals']:>9,} deals {totals['deals'] / (time.perf_counter() - started):>9,.0f} rows/s")
         totals["load_seconds"] = time.perf_counter() - started
         indexed = time.perf_counter()
-        loader.restore_secondary()
+        if not keep_indexes:
+            loader.restore_secondary()
         totals["index_seconds"] = time.perf_counter() - indexed
         loader.finish({TABLE: maker.next_id - 1})
     with connection.cursor() as cur:
@@ -205,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=generate.DEFAULT_DATABASE_URL)
     parser.add_argument("--share", type=float, default=0.3, help="share of live customers with a deal")
     parser.add_argument("--replace", action="store_true")
+    parser.add_argument(
+        "--keep-indexes",
+        action="store_true",
+        help="load with indexes and foreign keys in place (slower, but readers of the referenced tables, e.g. a "
+        "running server, are not locked out while it loads)",
+    )
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
     url = generate.normalise_database_url(args.database_url)
@@ -213,7 +221,13 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     started = time.perf_counter()
-    totals = load(share=args.share, seed=args.seed, sqlite=generate.is_sqlite(url), replace=args.replace)
+    totals = load(
+        share=args.share,
+        seed=args.seed,
+        sqlite=generate.is_sqlite(url),
+        replace=args.replace,
+        keep_indexes=args.keep_indexes,
+    )
     if totals.get("skipped"):
         return 0
     check_sample()
