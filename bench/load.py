@@ -210,7 +210,7 @@ def refresh_versions(raw: RawDb, config_path: Path) -> None:
 
 def run_locust(target: str, port: int, seconds: int, args, config_path: Path, meters: dict, profile: bool = False):
     refresh_versions(meters["server"].raw, config_path)
-    prefix = DATA_DIR / f"load-{target}{'-profile' if profile else ''}"
+    prefix = DATA_DIR / f"load-{target}{'-profile' if profile and not args.profile_main else ''}"
     env = dict(os.environ, LOAD_CONFIG=str(config_path), LOAD_TARGET=target, PYTHONPATH=str(BENCH_DIR))
     command = [
         str(Path(sys.executable).parent / "locust"),
@@ -477,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--targets", default="guanxi,floor")
     parser.add_argument("--profile", type=int, default=0, help="seconds of a further profiled run against Guanxi")
+    parser.add_argument(
+        "--profile-main", action="store_true", help="sample the workers with py-spy during the Guanxi run itself"
+    )
     parser.add_argument("--label")
     parser.add_argument("--results", default=str(BENCH_DIR / "RESULTS.md"))
     parser.add_argument("--no-write", action="store_true")
@@ -551,7 +554,11 @@ def main(argv: list[str] | None = None) -> int:
             target_port, server = targets[target]
             meters = {"server": CpuMeter(raw, server.process.pid, f"{RUN_TAG}-{target}")}
             print(f"  {target}: {args.users} users for {args.time} s …", end="", flush=True)
-            result = run_locust(target, target_port, args.time, args, config_path, meters)
+            profiled = args.profile_main and target == "guanxi"
+            result = run_locust(target, target_port, args.time, args, config_path, meters, profile=profiled)
+            if profiled:
+                profile_text = summarise_profile()
+                (DATA_DIR / "load-profile.txt").write_text(profile_text)
             runs.append(result)
             a = result["stats"]["Aggregated"]
             print(
