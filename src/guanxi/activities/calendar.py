@@ -134,16 +134,22 @@ def calendar_events(*, user, people: list, start: datetime, end: datetime) -> li
     from guanxi.activities import selectors
 
     check_range(start, end)
-    ids = [person.pk for person in people]
     activities = (
         selectors.activity_queryset(user=user)
         .filter(happened_at__gte=start, happened_at__lt=end)
-        .filter(Q(owner_id__in=ids) | Q(participants__in=ids))
-        .distinct()
-        .select_related("customer", "owner")
+        .filter(of_people([person.pk for person in people]))
+        .select_related("owner")
+        .prefetch_related("customer")  # by primary key afterwards: a join made the planner hash the whole table
         .order_by("happened_at", "id")
     )
     return [event_of(activity) for activity in activities[:MAX_EVENTS]]
+
+
+def of_people(user_ids: list[int]) -> Q:
+    """Activities owned by or taken part in by these users. A subquery on the participants table rather than a join:
+    no duplicate rows to DISTINCT away, and the owner branch keeps using the (owner, happened_at) index."""
+    participating = Activity.participants.through.objects.filter(user_id__in=user_ids).values("activity_id")
+    return Q(owner_id__in=user_ids) | Q(pk__in=participating)
 
 
 def event_of(activity: Activity) -> Event:

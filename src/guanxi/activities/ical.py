@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from guanxi.activities.calendar import event_of
+from guanxi.activities.calendar import event_of, of_people
 from guanxi.activities.models import Activity, CalendarFeed
 from guanxi.core import audit
 
@@ -95,9 +94,8 @@ def feed_document(feed: CalendarFeed) -> bytes:
     now = timezone.now()
     activities = (
         selectors.activity_queryset(user=user)
-        .filter(Q(owner=user) | Q(participants=user))
+        .filter(of_people([user.pk]))
         .filter(happened_at__gte=now - FEED_PAST, happened_at__lt=now + FEED_FUTURE)
-        .distinct()
         .select_related("customer")
         .order_by("happened_at", "id")
     )

@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.activities.calendar import local_midnight
+from guanxi.activities.calendar import local_midnight, of_people
 from guanxi.activities.models import Activity, WorkReport
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, StaleVersion
@@ -82,9 +82,8 @@ def period_activities(*, author, start: date, end: date) -> QuerySet[Activity]:
 
     return (
         selectors.activity_queryset(user=author)
-        .filter(Q(owner=author) | Q(participants=author))
+        .filter(of_people([author.pk]))
         .filter(happened_at__gte=local_midnight(start), happened_at__lt=local_midnight(end + timedelta(days=1)))
-        .distinct()
         .select_related("customer")
         .order_by("happened_at", "id")
     )

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, FilteredRelation, Max, Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -182,8 +182,8 @@ def visit_plan(*, user, month: date, owner_id: int | None = None, team_id: int |
             owner_id__in=list(people),
             kind=Activity.Kind.VISIT,
             status=Activity.Status.DONE,
-            done_at__gte=start,
-            done_at__lt=end,
+            happened_at__gte=start,  # = done_at for a done activity; served by (owner, happened_at)
+            happened_at__lt=end,
             customer__isnull=False,
         )
         .values("owner_id", "customer__grade")
@@ -267,10 +267,8 @@ def overdue_visits(
     now = now or timezone.now()
     people = managers_for(user=user, owner_id=owner_id, team_id=team_id)
     defaults, overrides = rules = effective_rules()
-    last_visit = (
-        Activity.objects.filter(customer_id=OuterRef("pk"), kind=Activity.Kind.VISIT, status=Activity.Status.DONE)
-        .order_by("-happened_at", "-id")
-        .values("happened_at")[:1]
+    done_visits = FilteredRelation(
+        "activities", condition=Q(activities__kind=Activity.Kind.VISIT, activities__status=Activity.Status.DONE)
     )
     condition = Q()
     for grade in GRADES:
@@ -282,13 +280,16 @@ def overdue_visits(
     customers = (
         customer_queryset(user=user)
         .filter(owner__in=people, archived_at__isnull=True, merged_into__isnull=True)
-        .annotate(last_visit=Subquery(last_visit))
+        # One grouped join rather than a correlated subquery per customer: 20,000 customers of a branch with 200,000
+        # activities answer in tens of milliseconds on PostgreSQL (docs/activities.md).
+        .annotate(done_visits=done_visits)
+        .annotate(last_visit=Max("done_visits__happened_at"))
         .annotate(since=Coalesce(F("last_visit"), F("created_at")))
         .filter(condition)
-        .select_related("owner")
         .order_by("since", "id")[offset : offset + limit]
     )
     found = list(customers)
+    prefetch_related_objects(found, "owner")  # after the grouping: joining users first would widen every group row
     for customer in found:
         customer.due_at = customer.since + rule_for(customer.grade, customer.owner_id, rules).interval
         customer.days_overdue = (now - customer.due_at).days
