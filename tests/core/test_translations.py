@@ -16,22 +16,27 @@ LOCALE = SOURCE / "locale" / "zh_Hans" / "LC_MESSAGES"
 CATALOGS = sorted(SOURCE.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
 
 
-def _po_entries(path: Path) -> dict[tuple[str, str], str]:
-    """(msgctxt, msgid) → msgstr of a .po file (enough of the format for Django's makemessages output)."""
-    entries, current, key, fuzzy = {}, {"msgctxt": "", "msgid": "", "msgstr": ""}, None, False
+def _po_entries(path: Path) -> dict[tuple[str, str, str], str]:
+    """(msgctxt, msgid, msgid_plural) → msgstr (msgstr[0] for a plural: Chinese has one form) of a .po file.
+
+    Enough of the format for Django's makemessages output; a fuzzy entry counts as untranslated.
+    """
+    empty = {"msgctxt": "", "msgid": "", "msgid_plural": "", "msgstr": "", "msgstr[0]": ""}
+    entries, current, key, fuzzy = {}, dict(empty), None, False
     lines = path.read_text(encoding="utf-8").splitlines() + [""]
     for line in lines:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
-        elif line.startswith(("msgctxt ", "msgid ", "msgstr ")):
+        elif line.startswith(("msgctxt ", "msgid ", "msgid_plural ", "msgstr ", "msgstr[")):
             key, _, rest = line.partition(" ")
             current[key] = rest[1:-1]
         elif line.startswith('"') and key:
             current[key] += line[1:-1]
         elif not line.strip():
             if current["msgid"]:
-                entries[(current["msgctxt"], current["msgid"])] = "" if fuzzy else current["msgstr"]
-            current, key, fuzzy = {"msgctxt": "", "msgid": "", "msgstr": ""}, None, False
+                msgstr = current["msgstr[0]"] if current["msgid_plural"] else current["msgstr"]
+                entries[(current["msgctxt"], current["msgid"], current["msgid_plural"])] = "" if fuzzy else msgstr
+            current, key, fuzzy = dict(empty), None, False
     return entries
 
 
@@ -50,9 +55,14 @@ def test_it_translates_every_string_into_chinese(po):
 def test_it_ships_a_compiled_catalog_matching_the_po_file(po):
     with po.with_suffix(".mo").open("rb") as handle:
         catalog = gettext.GNUTranslations(handle)
-    for (context, msgid), msgstr in _po_entries(po).items():
+    for (context, msgid, plural), msgstr in _po_entries(po).items():
         text = _unescape(msgid)
-        found = catalog.pgettext(_unescape(context), text) if context else catalog.gettext(text)
+        if plural and context:
+            found = catalog.npgettext(_unescape(context), text, _unescape(plural), 1)
+        elif plural:
+            found = catalog.ngettext(text, _unescape(plural), 1)
+        else:
+            found = catalog.pgettext(_unescape(context), text) if context else catalog.gettext(text)
         assert found == _unescape(msgstr)
 
 
