@@ -91,7 +91,8 @@ def backup_create(path, *, using="default", media_root=None) -> Outcome:
             "files": files,
         }
         partial = work / "archive.part"
-        with tarfile.open(partial, _write_mode(path)) as tar:
+        options = {"compresslevel": 1} if _write_mode(path) == "w:gz" else {}  # level 9 is 10× slower for ~10 %
+        with tarfile.open(partial, _write_mode(path), **options) as tar:
             _add_bytes(tar, MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
             tar.add(work / member, arcname=member)
             for file in media:
@@ -326,8 +327,23 @@ def _pg_restore(connection, dump: Path) -> None:
             "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
             "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a'))"
         ).fetchall()
+        # Functions (trigger functions of the text search …), text search configurations and types of the schema.
+        others = conn.execute(
+            "SELECT 'FUNCTION', p.oid::regprocedure::text FROM pg_proc p "
+            "WHERE p.pronamespace = current_schema()::regnamespace "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') "
+            "UNION ALL SELECT 'TEXT SEARCH CONFIGURATION', c.oid::regconfig::text FROM pg_ts_config c "
+            "WHERE c.cfgnamespace = current_schema()::regnamespace "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') "
+            "UNION ALL SELECT 'TYPE', t.oid::regtype::text FROM pg_type t "
+            "WHERE t.typnamespace = current_schema()::regnamespace "
+            "AND t.typtype IN ('e', 'd') "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')"
+        ).fetchall()
     kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "f": "FOREIGN TABLE"}
-    drops = "".join(f'DROP {kinds[kind]} IF EXISTS "{name}" CASCADE;\n' for kind, name in rows)
+    drops = "SET client_min_messages = warning;\n"
+    drops += "".join(f'DROP {kinds[kind]} IF EXISTS "{name}" CASCADE;\n' for kind, name in rows)
+    drops += "".join(f"DROP {kind} IF EXISTS {name} CASCADE;\n" for kind, name in others)
     env = _pg_env(params)
     loader = subprocess.Popen(
         ["psql", "--quiet", "--no-psqlrc", "--single-transaction", "-v", "ON_ERROR_STOP=1", "--output=/dev/null"],
@@ -353,7 +369,7 @@ def _pg_restore(connection, dump: Path) -> None:
     if reader.wait() != 0 or loader.wait() != 0:
         raise BackupError(
             _("PostgreSQL refused the restore; the database is unchanged: %(error)s")
-            % {"error": (reader_err or loader_err).strip()[:2000]}
+            % {"error": (reader_err or loader_err).strip()[-2000:]}
         )
 
 
