@@ -139,4 +139,5 @@ def list_categories(request: HttpRequest):
 
 @router.get("/regions", response={200: list[RegionOut], 401: ErrorOut, 422: ErrorOut})
 def list_regions(request: HttpRequest, parent: int | None = None, level: str | None = None):
-    return selectors.region_list(parent=parent, level=level)
+    # Evaluated here, not while serialising: a database error (parent too large for an integer) then answers 422.
+    return list(selectors.region_list(parent=parent, level=level))
