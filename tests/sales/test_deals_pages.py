@@ -82,3 +82,11 @@ def test_the_call_list_pages(api, users, customers):
     empty = client.post("/sales/call-lists/new/", {"name": "空名单", "q": "不存在的客户"})
     assert empty.status_code == 200 and 'data-field="filters"' in empty.content.decode()
     assert "页面名单" not in api(users.am2).client.get("/sales/call-lists/").content.decode()
+
+
+def test_pipelines_are_configured_in_the_back_office(api, users):
+    client = api(users.admin).client
+    listing = client.get("/admin/sales/pipeline/")
+    assert listing.status_code == 200 and "新装增容" in listing.content.decode()
+    first = stage("enquiry").pipeline_id
+    assert "需求受理" in client.get(f"/admin/sales/pipeline/{first}/change/").content.decode()
