@@ -56,7 +56,9 @@ def populated(users, media):
         actor=fresh(users.am1), customer_id=customers[0].pk, version=1, data={"name": "备份客户改名"}
     )
     make_customer(users.am3, name="另一分公司客户")
-    response = Uploader(users.am1).upload(big_customer_csv(25, start=500), commit=True)
+    # Without the region column: earlier live-server tests in a full run flush the seeded regions.
+    rows = big_customer_csv(25, start=500).replace(b",230202,", b",,")
+    response = Uploader(users.am1).upload(rows, commit=True)
     assert response.status_code == 201 and response.json()["state"] == "done", response.content
     (media / "attachments").mkdir(parents=True)
     (media / "attachments" / "合同.pdf").write_bytes(b"%PDF-1.4 " + bytes(range(256)) * 40)

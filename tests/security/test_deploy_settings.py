@@ -19,7 +19,9 @@ def _guanxi(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     environ = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("GUANXI_") and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+        if not key.startswith("GUANXI_")
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests' conftest for Playwright, not part of a deployment
+        and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     environ.update(GUANXI_HOME=str(tmp_path), **env)
     return subprocess.run(  # noqa: S603 (fixed command, our own arguments)
