@@ -6,7 +6,9 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, build_org, build_users, make_contact, make_customer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after each test then leaves no post_migrate rows behind, so the next test that
+# restores the seeded data (groups, regions, categories) does not collide with them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

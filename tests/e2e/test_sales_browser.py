@@ -12,7 +12,9 @@ from guanxi.activities.models import Activity
 from guanxi.sales.models import Lead
 from tests.conftest import PASSWORD, build_org, build_users
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after each test then leaves no post_migrate rows behind, so the next test that
+# restores the seeded data (groups, regions, categories) does not collide with them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
