@@ -171,18 +171,18 @@ def test_the_chain_is_shown_on_the_ticket_page(users, customers, client):
 def test_of_two_agents_accepting_one_team_hand_over_at_once_one_wins():
     import threading
     from concurrent.futures import ThreadPoolExecutor
-    from importlib import import_module
 
     from django.apps import apps
     from django.contrib.auth import get_user_model
     from django.db import connection
 
     from guanxi.customers import services as customer_services
+    from guanxi.service import reference_data
     from guanxi.service.models import TicketType
     from tests.conftest import build_org, build_users
 
     if not TicketType.objects.exists():  # an earlier transactional test in a full run may have flushed the seed
-        import_module("guanxi.service.migrations.0002_seed").seed(apps, None)
+        reference_data.seed(apps)
     build_org()
     people = build_users()
     user_create(username="agent3", password=PASSWORD, role="service_agent", org_unit_code="B01-T3", full_name="AGENT3")
