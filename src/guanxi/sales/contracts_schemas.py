@@ -7,6 +7,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
+from guanxi.sales.commerce_schemas import CustomerDocumentOut, VersionIn
+
 
 class ContractIn(Schema):
     customer_id: int
@@ -21,8 +23,7 @@ class ContractIn(Schema):
     renewal_notice_days: int = Field(30, ge=0, le=366)
 
 
-class ContractPatch(Schema):
-    version: int
+class ContractPatch(VersionIn):
     title: str | None = Field(None, min_length=1, max_length=200)
     template_id: int | None = None
     party_a: str | None = Field(None, max_length=200)
@@ -43,8 +44,7 @@ class FromQuoteIn(Schema):
     renewal_notice_days: int = Field(30, ge=0, le=366)
 
 
-class TransitionIn(Schema):
-    version: int
+class TransitionIn(VersionIn):
     signed_on: date | None = None
     reason: str = Field("", max_length=2000)
 
@@ -72,35 +72,20 @@ class InstalmentOut(Schema):
     note: str
 
 
-class ContractOut(Schema):
+class ContractOut(CustomerDocumentOut):
     id: int
     number: str
     title: str
-    customer_id: int
-    customer_name: str
     quote_id: int | None
     template_id: int | None
-    owner_id: int
-    owner: str
     party_a: str
     party_b: str
     start_date: date
     end_date: date
     value: Decimal
-    currency: str
     status: str
     signed_on: date | None
     renewal_notice_days: int
-    created_at: datetime
-    version: int
-
-    @staticmethod
-    def resolve_customer_name(obj) -> str:
-        return obj.customer.name
-
-    @staticmethod
-    def resolve_owner(obj) -> str:
-        return obj.owner.username
 
 
 class ContractDetailOut(ContractOut):
@@ -130,8 +115,7 @@ class TemplateIn(Schema):
     active: bool = True
 
 
-class TemplatePatch(Schema):
-    version: int
+class TemplatePatch(VersionIn):
     name: str | None = Field(None, min_length=1, max_length=200)
     body: str | None = Field(None, min_length=1)
     active: bool | None = None

@@ -7,6 +7,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
+from guanxi.sales.commerce_schemas import CustomerDocumentOut, VersionIn
+
 Money = Decimal
 
 
@@ -20,8 +22,7 @@ class ProductIn(Schema):
     active: bool = True
 
 
-class ProductPatch(Schema):
-    version: int
+class ProductPatch(VersionIn):
     code: str | None = Field(None, min_length=1, max_length=32)
     name: str | None = Field(None, min_length=1, max_length=200)
     kind: Literal["product", "service", "tariff"] | None = None
@@ -63,8 +64,7 @@ class PriceListIn(Schema):
     items: list[PriceItemIn] = []
 
 
-class PriceListPatch(Schema):
-    version: int
+class PriceListPatch(VersionIn):
     name: str | None = Field(None, min_length=1, max_length=200)
     category_id: int | None = None
     valid_from: date | None = None
@@ -148,17 +148,12 @@ class QuoteIn(Schema):
     lines: list[QuoteLineIn] = []
 
 
-class QuotePatch(Schema):
-    version: int
+class QuotePatch(VersionIn):
     opportunity_id: int | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
     valid_until: date | None = None
     notes: str | None = None
     lines: list[QuoteLineIn] | None = None
-
-
-class VersionIn(Schema):
-    version: int
 
 
 class ApprovalRequestIn(VersionIn):
@@ -217,36 +212,21 @@ class ApprovalOut(Schema):
         return obj.decided_by.username if obj.decided_by_id else None
 
 
-class QuoteOut(Schema):
+class QuoteOut(CustomerDocumentOut):
     id: int
     number: str
     revision: int
-    customer_id: int
-    customer_name: str
     opportunity_id: int | None
     title: str
-    owner_id: int
-    owner: str
     status: str
     approval: str
     valid_until: date | None
-    currency: str
     subtotal: Money
     discount_total: Money
     net_total: Money
     tax_total: Money
     total: Money
-    created_at: datetime
     sent_at: datetime | None
-    version: int
-
-    @staticmethod
-    def resolve_customer_name(obj) -> str:
-        return obj.customer.name
-
-    @staticmethod
-    def resolve_owner(obj) -> str:
-        return obj.owner.username
 
 
 class QuoteDetailOut(QuoteOut):
