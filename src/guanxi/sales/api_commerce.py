@@ -11,6 +11,7 @@ from guanxi.core.permissions import require
 from guanxi.core.schemas import ConflictOut, ErrorOut
 from guanxi.customers import selectors as customer_selectors
 from guanxi.sales import contracts, contracts_files, contracts_text, products, quotes, receivables
+from guanxi.sales.commerce_schemas import VersionIn
 from guanxi.sales.contracts_schemas import (
     AgeingOut,
     AttachmentOut,
@@ -47,7 +48,6 @@ from guanxi.sales.quotes_schemas import (
     QuoteIn,
     QuotePage,
     QuotePatch,
-    VersionIn,
 )
 
 router = Router(tags=["sales"])
@@ -379,9 +379,7 @@ def record_payment(request: HttpRequest, payload: PaymentIn):
 def overdue(request: HttpRequest, customer_id: int | None = None, owner_id: int | None = None):
     """Overdue instalments, oldest first, aged in buckets 0_30, 31_90 and over_90 days."""
     rows = receivables.overdue_instalments(user=request.user, customer_id=customer_id, owner_id=owner_id)
-    totals = {
-        key: sum((r.outstanding for r in rows if r.bucket == key), receivables.ZERO) for key, *_ in receivables.BUCKETS
-    }
+    totals = receivables.overdue_totals(rows)
     totals["total"] = sum(totals.values(), receivables.ZERO)
     return {"items": rows, "totals": totals}
 

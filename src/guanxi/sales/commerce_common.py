@@ -6,10 +6,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.core.errors import StaleVersion
 from guanxi.core.scope import restrict
+from guanxi.customers.selectors import customer_queryset
 
 CENT = Decimal("0.01")
 
@@ -38,6 +41,25 @@ def customer_scoped(queryset: QuerySet, user, customer_path: str = "customer") -
         unit_field=f"{customer_path}__org_unit",
         sensitive_field=f"{customer_path}__sensitive",
     )
+
+
+def customer_for(actor, customer_id: int | None):
+    """The customer a new quote or contract is for: in the actor's scope, else 422 naming `customer_id`."""
+    if customer_id is None:
+        raise ValidationError({"customer_id": _("This field is required.")})
+    customer = customer_queryset(user=actor).select_related("category").filter(pk=customer_id).first()
+    if customer is None:
+        raise ValidationError({"customer_id": _("No such customer in your scope.")})
+    return customer
+
+
+def locked(queryset: QuerySet, pk: int, version: int | None):
+    """The row `pk` of a scoped queryset, locked for the rest of the transaction; 404 out of scope, 409 stale."""
+    row = queryset.select_for_update(of=("self",)).select_related("customer", "owner").filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    check_version(row, version)
+    return row
 
 
 def next_number(series: str) -> str:
@@ -84,6 +106,4 @@ def parse_date(value, field: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(value))
     except (TypeError, ValueError) as exc:
-        from django.utils.translation import gettext as _
-
         raise ValidationError({field: _("Enter a valid date (YYYY-MM-DD).")}) from exc

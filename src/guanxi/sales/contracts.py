@@ -16,7 +16,15 @@ from guanxi.core.models import OrgUnit
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
 from guanxi.sales import contracts_text
-from guanxi.sales.commerce_common import check_version, customer_scoped, full_clean, next_number, save_versioned
+from guanxi.sales.commerce_common import (
+    check_version,
+    customer_for,
+    customer_scoped,
+    full_clean,
+    locked,
+    next_number,
+    save_versioned,
+)
 from guanxi.sales.models import Contract, ContractTemplate, Quote
 
 CONTRACT_FIELDS = (
@@ -74,6 +82,11 @@ def contract_get(*, user, contract_id: int) -> Contract:
     return contract
 
 
+def contract_locked(actor, contract_id: int, version: int | None) -> Contract:
+    """A contract in the actor's scope, locked for the write under way; 409 when `version` is stale."""
+    return locked(contract_queryset(user=actor), contract_id, version)
+
+
 def contract_visible(*, user, object_id) -> bool:
     return str(object_id).isdigit() and contract_queryset(user=user).filter(pk=int(object_id)).exists()
 
@@ -102,7 +115,7 @@ def contract_create(*, actor, data: dict, quote: Quote | None = None) -> Contrac
     require(actor, "sales.add_contract")
     customer_id = data.pop("customer_id", None)
     with transaction.atomic():
-        customer = _customer(actor, customer_id)
+        customer = customer_for(actor, customer_id)
         contract = Contract(customer=customer, owner=actor, quote=quote)
         for key in (k for k in data if k in CONTRACT_FIELDS):
             setattr(contract, key, data[key])
@@ -127,7 +140,7 @@ def contract_update(*, actor, contract_id: int, version: int, data: dict) -> Con
     """Edit a draft contract; a signed one only takes a new title or renewal reminder period (else 409)."""
     require(actor, "sales.change_contract")
     with transaction.atomic():
-        contract = _locked(actor, contract_id, version)
+        contract = contract_locked(actor, contract_id, version)
         fields = [k for k in data if k in CONTRACT_FIELDS]
         if contract.status != S.DRAFT and set(fields) - {"title", "renewal_notice_days"}:
             raise Conflict(_("A signed contract cannot be changed; only its title and renewal reminder can."))
@@ -166,13 +179,13 @@ def contract_transition(
     """Move a contract along draft → signed → active → expired, or to terminated; other moves are refused (409)."""
     require(actor, "sales.change_contract")
     with transaction.atomic():
-        contract = _locked(actor, contract_id, version)
+        contract = contract_locked(actor, contract_id, version)
         return _move(actor, contract, to, signed_on=signed_on, reason=reason)
 
 
 def contract_from_quote(*, actor, quote_id: int, version: int, data: dict) -> Contract:
     """The accepted quote becomes a draft contract in one action: customer, value (the quote's total), title."""
-    from guanxi.sales.quotes import _locked as quote_locked
+    from guanxi.sales.quotes import quote_locked
 
     require(actor, "sales.add_contract")
     with transaction.atomic():
@@ -272,31 +285,6 @@ def _move(actor, contract: Contract, to: str, *, signed_on=None, reason: str = "
     if reason:
         changes["termination_reason"] = [None, reason]
     audit.record(actor=actor, action=to, instance=contract, changes=changes)
-    return contract
-
-
-def _customer(actor, customer_id):
-    from guanxi.customers.selectors import customer_queryset
-
-    if customer_id is None:
-        raise ValidationError({"customer_id": _("This field is required.")})
-    customer = customer_queryset(user=actor).filter(pk=customer_id).first()
-    if customer is None:
-        raise ValidationError({"customer_id": _("No such customer in your scope.")})
-    return customer
-
-
-def _locked(actor, contract_id: int, version: int | None) -> Contract:
-    contract = (
-        contract_queryset(user=actor)
-        .select_for_update(of=("self",))
-        .select_related("customer", "owner")
-        .filter(pk=contract_id)
-        .first()
-    )
-    if contract is None:
-        raise Http404
-    check_version(contract, version)
     return contract
 
 

@@ -16,9 +16,8 @@ from guanxi.core.errors import Conflict
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
 from guanxi.core.roles import TEAM_LEAD, user_roles
-from guanxi.customers import selectors as customer_selectors
 from guanxi.sales import products
-from guanxi.sales.commerce_common import check_version, customer_scoped, full_clean, next_number, save_versioned
+from guanxi.sales.commerce_common import customer_for, customer_scoped, full_clean, locked, next_number, save_versioned
 from guanxi.sales.models import Product, Quote, QuoteApproval, QuoteLine
 from guanxi.sales.quotes_pricing import line_amounts, totals
 
@@ -109,6 +108,11 @@ def discount_limit(user) -> Decimal:
     return max(limits)
 
 
+def quote_locked(actor, quote_id: int, version: int | None) -> Quote:
+    """A quote in the actor's scope, locked for the write under way; 409 when `version` is stale."""
+    return locked(quote_queryset(user=actor), quote_id, version)
+
+
 def approvers_for(quote: Quote) -> QuerySet:
     """The team leads of the owner's team (or of the nearest unit above it that has one)."""
     unit = getattr(getattr(quote.owner, "profile", None), "org_unit", None)
@@ -131,7 +135,7 @@ def quote_create(*, actor, data: dict) -> Quote:
     lines = data.pop("lines", None) or []
     customer_id = data.pop("customer_id", None)
     with transaction.atomic():
-        customer = _customer(actor, customer_id)
+        customer = customer_for(actor, customer_id)
         quote = Quote(customer=customer, owner=actor, **{k: v for k, v in data.items() if k in QUOTE_FIELDS})
         _check_opportunity(actor, quote)
         quote.number = "PENDING"
@@ -148,7 +152,7 @@ def quote_update(*, actor, quote_id: int, version: int, data: dict) -> Quote:
     require(actor, "sales.change_quote")
     lines = data.pop("lines", None)
     with transaction.atomic():
-        quote = _locked(actor, quote_id, version)
+        quote = quote_locked(actor, quote_id, version)
         _require_editable(quote)
         before = _quote_snapshot(quote)
         for key in (k for k in data if k in QUOTE_FIELDS):
@@ -169,7 +173,7 @@ def quote_request_approval(*, actor, quote_id: int, version: int, reason: str = 
     """Ask the team lead to approve a discount above the owner's limit (审批申请)."""
     require(actor, "sales.change_quote")
     with transaction.atomic():
-        quote = _locked(actor, quote_id, version)
+        quote = quote_locked(actor, quote_id, version)
         _require_editable(quote)
         if quote.approval not in (Quote.Approval.REQUIRED, Quote.Approval.REJECTED):
             raise Conflict(_("This quote does not need an approval now."))
@@ -214,7 +218,7 @@ def quote_decide(*, actor, quote_id: int, version: int, approve: bool, comment: 
     """The team lead approves or rejects the pending discount, with a comment (required to reject)."""
     require(actor, "sales.approve_quote")
     with transaction.atomic():
-        quote = _locked(actor, quote_id, version)
+        quote = quote_locked(actor, quote_id, version)
         if quote.approval != Quote.Approval.PENDING:
             raise Conflict(_("No approval is pending for this quote."))
         approval = quote.approvals.select_for_update().filter(status=QuoteApproval.Status.PENDING).first()
@@ -254,7 +258,7 @@ def quote_send(*, actor, quote_id: int, version: int) -> Quote:
     """Mark a draft as sent to the customer; refused (409) while its discount awaits or failed approval."""
     require(actor, "sales.change_quote")
     with transaction.atomic():
-        quote = _locked(actor, quote_id, version)
+        quote = quote_locked(actor, quote_id, version)
         if quote.status != Quote.Status.DRAFT:
             raise Conflict(_("Only a draft quote can be sent."))
         _require_cleared(quote)
@@ -277,7 +281,7 @@ def quote_revise(*, actor, quote_id: int, version: int) -> Quote:
     """A new draft revision (n+1) of a sent or declined quote, with its lines; the old one is kept read-only."""
     require(actor, "sales.change_quote")
     with transaction.atomic():
-        old = _locked(actor, quote_id, version)
+        old = quote_locked(actor, quote_id, version)
         if old.status not in (Quote.Status.SENT, Quote.Status.DECLINED):
             raise Conflict(_("Only a sent or declined quote can be revised; edit a draft directly."))
         new = Quote.objects.create(
@@ -328,17 +332,6 @@ def _notify(recipients, kind: str, title: str, body: str, quote: Quote) -> None:
     )
 
 
-def _customer(actor, customer_id):
-    if customer_id is None:
-        raise ValidationError({"customer_id": _("This field is required.")})
-    customer = (
-        customer_selectors.customer_queryset(user=actor).select_related("category").filter(pk=customer_id).first()
-    )
-    if customer is None:
-        raise ValidationError({"customer_id": _("No such customer in your scope.")})
-    return customer
-
-
 def _check_opportunity(actor, quote: Quote) -> None:
     if not quote.opportunity_id:
         return
@@ -349,20 +342,6 @@ def _check_opportunity(actor, quote: Quote) -> None:
         raise ValidationError({"opportunity_id": _("No such opportunity in your scope.")})
     if opportunity.customer_id != quote.customer_id:
         raise ValidationError({"opportunity_id": _("The opportunity belongs to another customer.")})
-
-
-def _locked(actor, quote_id: int, version: int | None) -> Quote:
-    quote = (
-        quote_queryset(user=actor)
-        .select_for_update(of=("self",))
-        .select_related("customer", "owner")
-        .filter(pk=quote_id)
-        .first()
-    )
-    if quote is None:
-        raise Http404
-    check_version(quote, version)
-    return quote
 
 
 def _require_editable(quote: Quote) -> None:
@@ -382,7 +361,7 @@ def _require_cleared(quote: Quote) -> None:
 def _decide(actor, quote_id: int, version: int, status: str, action: str) -> Quote:
     require(actor, "sales.change_quote")
     with transaction.atomic():
-        quote = _locked(actor, quote_id, version)
+        quote = quote_locked(actor, quote_id, version)
         if quote.status != Quote.Status.SENT:
             raise Conflict(_("Only a sent quote can be accepted or declined."))
         _require_cleared(quote)

@@ -16,8 +16,7 @@ from guanxi.core.errors import Conflict
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
 from guanxi.sales.commerce_common import customer_scoped, full_clean, parse_date, save_versioned
-from guanxi.sales.contracts import _locked as contract_locked
-from guanxi.sales.contracts import contract_queryset
+from guanxi.sales.contracts import contract_locked, contract_queryset
 from guanxi.sales.models import Contract, Instalment, Payment
 
 ZERO = Decimal("0.00")
@@ -80,6 +79,14 @@ def overdue_instalments(
     return found
 
 
+def overdue_totals(rows: list[Instalment]) -> dict[str, Decimal]:
+    """Outstanding of `overdue_instalments` rows per ageing bucket (every bucket present, zero when empty)."""
+    totals = {key: ZERO for key, *_rest in BUCKETS}
+    for row in rows:
+        totals[row.bucket] += row.outstanding
+    return totals
+
+
 def ageing_summary(*, user, group_by: str = "customer", today: datetime.date | None = None) -> list[dict]:
     """Overdue outstanding per customer, owner or team (org unit of the customer), split into the ageing buckets.
     One grouped query: sums per bucket computed by the database."""
@@ -138,9 +145,7 @@ def customer_receivables(*, user, customer_id: int, today: datetime.date | None 
         # No signed or active contract the user may see (most customers, seen on every 360 view): then no instalment
         # of this customer is visible either (same scope, same contract statuses), so one statement answers (bench).
         planned, overdue = {"a": None, "p": None}, []
-    buckets = {bucket: ZERO for bucket, *_rest in BUCKETS}
-    for row in overdue:
-        buckets[row.bucket] += row.outstanding
+    buckets = overdue_totals(overdue)
     paid = planned["p"] or ZERO
     return {
         "contracts": totals["n"],

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.spreadsheets import csv_cell
 from guanxi.sales import receivables
 
 
@@ -17,9 +18,7 @@ def receivable_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("group_by") if request.GET.get("group_by") in ("customer", "owner", "team") else "customer"
     )
     rows = receivables.overdue_instalments(user=request.user)
-    totals = {
-        key: sum((r.outstanding for r in rows if r.bucket == key), receivables.ZERO) for key, *_ in receivables.BUCKETS
-    }
+    totals = receivables.overdue_totals(rows)
     return render(
         request,
         "sales/receivable_list.html",
@@ -56,21 +55,17 @@ def receivable_export(request: HttpRequest) -> HttpResponse:
     )
     for row in rows:
         writer.writerow(
-            [
+            csv_cell(value)
+            for value in (
                 row.contract.number,
-                _cell(row.contract.customer.name),
+                row.contract.customer.name,
                 row.contract.owner.username,
                 row.sequence,
-                row.due_date.isoformat(),
+                row.due_date,
                 row.amount,
                 row.paid_amount,
                 row.outstanding,
                 row.days_overdue,
-            ]
+            )
         )
     return response
-
-
-def _cell(text: str) -> str:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
