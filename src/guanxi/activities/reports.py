@@ -30,6 +30,7 @@ from guanxi.core.permissions import require
 from guanxi.core.scope import restrict
 from guanxi.core.selectors import org_unit_of
 from guanxi.core.spreadsheets import xlsx_row
+from guanxi.customers.services import _save_versioned
 
 TEXT_FIELDS = ("summary", "plans", "problems")
 TEXT_LIMIT = 10_000
@@ -260,20 +261,6 @@ def _own_draft(actor, report_id: int) -> WorkReport:
 def _check_version(report: WorkReport, version: int) -> None:
     if report.version != version:
         raise StaleVersion(report.version)
-
-
-def _save_versioned(report: WorkReport, version: int, fields: list[str]) -> None:
-    """UPDATE … WHERE version = read version: of two concurrent writers one wins, the other gets 409."""
-    values = {
-        WorkReport._meta.get_field(name).attname: getattr(report, WorkReport._meta.get_field(name).attname)
-        for name in fields
-    }
-    updated = WorkReport.objects.filter(pk=report.pk, version=version).update(
-        **values, version=version + 1, updated_at=timezone.now()
-    )
-    if updated != 1:
-        raise StaleVersion
-    report.version = version + 1
 
 
 # --- export --------------------------------------------------------------------------------------------------------

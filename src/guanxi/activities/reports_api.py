@@ -9,6 +9,7 @@ from pydantic import Field
 
 from guanxi.activities import reports
 from guanxi.activities.models import WorkReport
+from guanxi.activities.schemas import VersionIn
 from guanxi.core.schemas import ConflictOut, ErrorOut
 
 router = Router(tags=["activities"])
@@ -31,10 +32,6 @@ class ReportPatch(Schema):
     summary: str | None = TEXT
     plans: str | None = TEXT
     problems: str | None = TEXT
-
-
-class VersionIn(Schema):
-    version: int
 
 
 class ReviewIn(Schema):
