@@ -10,22 +10,18 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from pydantic import ValidationError as SchemaError
 
 from guanxi.core import selectors as core_selectors
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.models import OrgUnit
-from guanxi.core.pagination import BadCursor
 from guanxi.core.permissions import require
 from guanxi.core.scope import ScopeLevel, record_scope
 from guanxi.customers import selectors as customer_selectors
 from guanxi.sales import deals_selectors, deals_services
 from guanxi.sales.deals_forms import CompetitorForm, DealEditForm, DealForm, TeamMemberForm
 from guanxi.sales.deals_selectors import DealFilters
-from guanxi.sales.leads_forms import apply_errors
+from guanxi.sales.leads_forms import STALE, apply_errors, filters_from, render_list
 from guanxi.sales.models import Opportunity
-
-STALE = _("This record was changed by someone else. Reload it and apply your change again.")
 
 # The sales home's links: (URL name, label, permission). Other parts of the app (products, quotes, contracts,
 # receivables) appear when their pages exist.
@@ -55,14 +51,6 @@ def sales_home(request: HttpRequest) -> HttpResponse:
     return render(request, "sales/home.html", {"links": links})
 
 
-def _filters_from(params) -> tuple[DealFilters, list[str]]:
-    raw = {key: value for key, value in params.items() if key in DealFilters.model_fields and value != ""}
-    try:
-        return DealFilters(**raw), []
-    except SchemaError as exc:
-        return DealFilters(), [str(e["loc"][0]) for e in exc.errors()]
-
-
 def _teams(user) -> list[OrgUnit]:
     """The teams a lead or manager may pick on the board: the units of their scope (all for scope ALL)."""
     scope = record_scope(user)
@@ -76,29 +64,13 @@ def _teams(user) -> list[OrgUnit]:
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "sales.view_opportunity")
-    filters, bad_fields = _filters_from(request.GET)
-    try:
-        page = deals_selectors.opportunity_list(user=request.user, filters=filters, cursor=request.GET.get("cursor"))
-    except BadCursor:
-        page = deals_selectors.opportunity_list(user=request.user, filters=filters)
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    if page.next:
-        query["cursor"] = page.next
     context = {
-        "page": page,
-        "filters": filters,
-        "bad_fields": bad_fields,
-        "next_query": query.urlencode() if page.next else None,
         "pipelines": deals_selectors.pipeline_list(),
         "statuses": Opportunity.Status.choices,
         "owners": core_selectors.users_in_scope(user=request.user).order_by("username"),
         "teams": _teams(request.user),
     }
-    if request.htmx:
-        template = "sales/deal_rows.html" if request.GET.get("cursor") else "sales/deal_table.html"
-        return render(request, template, context)
-    return render(request, "sales/deal_list.html", context)
+    return render_list(request, "deal", deals_selectors.opportunity_list, DealFilters, context)
 
 
 @login_required
@@ -339,7 +311,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
     """The weighted forecast (销售预测) by month, owner or team."""
     require(request.user, "sales.view_opportunity")
     by = request.GET.get("by") if request.GET.get("by") in deals_selectors.FORECAST_GROUPS else "month"
-    filters, bad_fields = _filters_from(request.GET)
+    filters, bad_fields = filters_from(request.GET, DealFilters)
     rows = deals_selectors.forecast(
         user=request.user,
         by=by,

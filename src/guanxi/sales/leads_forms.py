@@ -1,10 +1,22 @@
-"""Forms of the lead pages. They only shape input: the rules are in the models and services (same as the API)."""
+"""Forms of the lead pages, and the input plumbing the lead and deal pages share. They only shape input: the rules
+are in the models and services (same as the API)."""
+
+from collections.abc import Callable
+from typing import TypeVar
 
 from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from pydantic import BaseModel
+from pydantic import ValidationError as SchemaError
 
+from guanxi.core.pagination import BadCursor, Page
 from guanxi.customers.models import Customer
 from guanxi.sales.models import Lead
+
+Filters = TypeVar("Filters", bound=BaseModel)
+STALE = _("This record was changed by someone else. Reload it and apply your change again.")
 
 
 class LeadForm(forms.Form):
@@ -49,3 +61,39 @@ def apply_errors(form: forms.Form, errors: dict) -> None:
     """Service errors (keyed by API field name) beside the form's fields; the rest on top of the form."""
     for field, messages in errors.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+def filters_from(params, filters_class: type[Filters]) -> tuple[Filters, list[str]]:
+    """The list filter from a query string; invalid fields are named and the filter falls back to none."""
+    raw = {key: value for key, value in params.items() if key in filters_class.model_fields and value != ""}
+    try:
+        return filters_class(**raw), []
+    except SchemaError as exc:
+        return filters_class(), [str(e["loc"][0]) for e in exc.errors()]
+
+
+def render_list(
+    request: HttpRequest, name: str, list_page: Callable[..., Page], filters_class: type[BaseModel], context: dict
+) -> HttpResponse:
+    """A keyset-paginated list page `sales/<name>_list.html`: htmx gets the table (a new filter) or the next rows
+    (`cursor`, `sales/<name>_rows.html`); a cursor that no longer reads starts over."""
+    filters, bad_fields = filters_from(request.GET, filters_class)
+    try:
+        page = list_page(user=request.user, filters=filters, cursor=request.GET.get("cursor"))
+    except BadCursor:
+        page = list_page(user=request.user, filters=filters)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    if page.next:
+        query["cursor"] = page.next
+    context = {
+        **context,
+        "page": page,
+        "filters": filters,
+        "bad_fields": bad_fields,
+        "next_query": query.urlencode() if page.next else None,
+    }
+    part = "list"
+    if request.htmx:
+        part = "rows" if request.GET.get("cursor") else "table"
+    return render(request, f"sales/{name}_{part}.html", context)

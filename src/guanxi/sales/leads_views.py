@@ -7,53 +7,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from pydantic import ValidationError as SchemaError
 
 from guanxi.core import selectors as core_selectors
 from guanxi.core.errors import Conflict, StaleVersion
-from guanxi.core.pagination import BadCursor
 from guanxi.core.permissions import require
 from guanxi.sales import deals_selectors, leads_selectors, leads_services
-from guanxi.sales.leads_forms import ConvertForm, LeadForm, apply_errors
+from guanxi.sales.leads_forms import STALE, ConvertForm, LeadForm, apply_errors, render_list
 from guanxi.sales.leads_selectors import LeadFilters
 from guanxi.sales.models import Lead
-
-STALE = _("This record was changed by someone else. Reload it and apply your change again.")
-
-
-def _filters_from(params) -> tuple[LeadFilters, list[str]]:
-    raw = {key: value for key, value in params.items() if key in LeadFilters.model_fields and value != ""}
-    try:
-        return LeadFilters(**raw), []
-    except SchemaError as exc:
-        return LeadFilters(), [str(e["loc"][0]) for e in exc.errors()]
 
 
 @login_required
 def lead_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "sales.view_lead")
-    filters, bad_fields = _filters_from(request.GET)
-    try:
-        page = leads_selectors.lead_list(user=request.user, filters=filters, cursor=request.GET.get("cursor"))
-    except BadCursor:
-        page = leads_selectors.lead_list(user=request.user, filters=filters)
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    if page.next:
-        query["cursor"] = page.next
     context = {
-        "page": page,
-        "filters": filters,
-        "bad_fields": bad_fields,
-        "next_query": query.urlencode() if page.next else None,
         "statuses": Lead.Status.choices,
         "sources": Lead.Source.choices,
         "owners": core_selectors.users_in_scope(user=request.user).order_by("username"),
     }
-    template = "sales/lead_rows.html" if request.htmx and request.GET.get("cursor") else "sales/lead_list.html"
-    if request.htmx and not request.GET.get("cursor"):
-        template = "sales/lead_table.html"
-    return render(request, template, context)
+    return render_list(request, "lead", leads_selectors.lead_list, LeadFilters, context)
 
 
 @login_required
