@@ -24,7 +24,7 @@ def env_list(name: str, default: str) -> list[str]:
 DEFAULT_SECRET_KEY = "guanxi-insecure-development-key-change-me"
 SECRET_KEY = os.environ.get("GUANXI_SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("GUANXI_DEBUG", False)
-# GUANXI_ENV=production: HTTPS-only cookies, HSTS, SSL redirect, a real secret key (see "Production" below).
+# GUANXI_ENV=production: HTTPS-only cookies, HSTS, SSL redirect, a real secret key (see "Security" below).
 PRODUCTION = os.environ.get("GUANXI_ENV", "development").strip().lower() == "production"
 ALLOWED_HOSTS = env_list("GUANXI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("GUANXI_CSRF_TRUSTED_ORIGINS", "")
@@ -82,7 +82,8 @@ TEMPLATES = [
     },
 ]
 
-# SQLite in GUANXI_HOME unless DATABASE_URL points elsewhere (PostgreSQL for anything shared).
+# SQLite in GUANXI_HOME unless DATABASE_URL points elsewhere (PostgreSQL for anything shared). Connections are kept
+# (also SQLite's, per thread: reopening the file and re-running the PRAGMAs cost more than the query, bench).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{GUANXI_HOME / 'guanxi.sqlite3'}",
@@ -91,8 +92,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Kept open per thread: reopening the file and re-running the PRAGMAs cost more than the query (bench).
-    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("GUANXI_CONN_MAX_AGE", "60"))
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a writing transaction takes the write lock up front, so concurrent writers
         # queue on the busy timeout instead of failing with "database is locked" mid-transaction.
@@ -100,8 +99,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
-
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable server fails a request in seconds (503, core.db_errors) instead of hanging a web worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("GUANXI_DB_CONNECT_TIMEOUT", "5"))
@@ -140,14 +138,14 @@ CELERY_BEAT_SCHEDULE = {
     # Hand-over expiry and SLA warnings/escalations (service.tasks.sweep); set-based and idempotent.
     "service-sweep": {"task": "service.sweep", "schedule": 60.0},
 }
-if not GUANXI_EMBEDDED_BROKER:
-    # Sending a task to a broker that is down fails within seconds instead of retrying inside a web request; the
-    # job waits in the database and is sent again (imports.services.import_jobs_reap). Workers reconnect on their own.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 if GUANXI_EMBEDDED_BROKER:
     # The SQLAlchemy transport has no fanout exchange: no remote control, and a longer SQLite busy timeout.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
     CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
+else:
+    # Sending a task to a broker that is down fails within seconds instead of retrying inside a web request; the
+    # job waits in the database and is sent again (imports.services.import_jobs_reap). Workers reconnect on their own.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 # Imports: files up to these limits; at most this many rows are validated inside the request, larger files by a worker.
 GUANXI_IMPORT_INLINE_ROWS = int(os.environ.get("GUANXI_IMPORT_INLINE_ROWS", "2000"))
@@ -156,12 +154,12 @@ GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_BYTES", str(100 
 GUANXI_IMPORT_MAX_ERRORS = int(os.environ.get("GUANXI_IMPORT_MAX_ERRORS", "10000"))  # stored per job
 GUANXI_IMPORT_STALL_SECONDS = int(os.environ.get("GUANXI_IMPORT_STALL_SECONDS", "900"))
 GUANXI_IMPORT_KEEP_DAYS = int(os.environ.get("GUANXI_IMPORT_KEEP_DAYS", "30"))
+# A started job still waiting for a worker after this long is sent again (its message may be lost: broker outage).
+GUANXI_IMPORT_REQUEUE_SECONDS = int(os.environ.get("GUANXI_IMPORT_REQUEUE_SECONDS", "120"))
 # Uploads (core.uploads): a workbook's unpacked size is capped (zip bombs); stored files readable by Guanxi's user only.
 GUANXI_UPLOAD_MAX_UNPACKED_BYTES = int(os.environ.get("GUANXI_UPLOAD_MAX_UNPACKED_BYTES", str(1024 * 1024 * 1024)))
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-# A started job still waiting for a worker after this long is sent again (its message may be lost: broker outage).
-GUANXI_IMPORT_REQUEUE_SECONDS = int(os.environ.get("GUANXI_IMPORT_REQUEUE_SECONDS", "120"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
