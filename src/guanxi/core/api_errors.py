@@ -15,7 +15,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import BadCursor
-from guanxi.core.services import TooManyAttempts
+from guanxi.core.throttle import TooManyAttempts
 
 # Parameter names that wrap the real fields in ninja's error locations (body → payload → name).
 _WRAPPERS = {"body", "query", "path", "header", "cookie", "form", "payload", "filters", "params", "data"}

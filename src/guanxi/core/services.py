@@ -15,7 +15,6 @@ from guanxi.core.models import ApiToken, OrgUnit, Preference, Profile, SavedFilt
 from guanxi.core.roles import ADMIN, ROLE_SCOPES
 
 TOKEN_PREFIX = "gx_"
-TooManyAttempts = throttle.TooManyAttempts  # raised by token_issue (its home is core.throttle)
 
 
 class BadCredentials(Exception):
