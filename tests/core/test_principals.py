@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from guanxi.core import principals
 from guanxi.core.models import ApiToken, OrgUnit
-from guanxi.core.services import token_issue, token_revoke
+from guanxi.core.services import BadCredentials, token_issue, token_revoke
 from tests.conftest import PASSWORD, Api
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,16 @@ def test_a_token_revoked_where_this_process_cannot_see_it_is_refused_after_the_r
     later = timezone.now() + timedelta(seconds=principals.RECHECK_SECONDS + 1)
     with mock.patch("guanxi.core.services.timezone.now", return_value=later):
         assert client.get(f"/customers/{customers.c1.pk}").status_code == 401
+
+
+def test_with_redis_down_the_api_serves_and_nothing_raises(users, customers, settings):
+    """core.cache: an unreachable Redis is a miss (principal, throttle counters) and a skipped write (generation)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "guanxi.core.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1"}
+    }
+    client = bearer(users.am1)  # throttle.check/succeeded against the dead cache
+    assert client.get(f"/customers/{customers.c1.pk}").status_code == 200
+    assert client.get(f"/customers/{customers.c1.pk}").status_code == 200  # rebuilt: nothing was cached
+    users.am1.groups.add(Group.objects.get(name="branch_manager"))  # principals.forget_all: incr on the dead cache
+    with pytest.raises(BadCredentials):
+        token_issue(username="am1", password="wrong", client="127.0.0.1")  # throttle.failed: add and incr
