@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from guanxi.activities.models import Activity, ActivityReminder, Notification, ReminderDelivery
 from guanxi.core import audit
 from guanxi.core.models import Preference
+from guanxi.core.selectors import preference_get
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,7 @@ class ReminderPreference:
 
 
 def preference_of(user) -> ReminderPreference:
-    value = Preference.objects.filter(user=user, key=PREFERENCE_KEY).values_list("value", flat=True).first()
-    return _preference(value)
+    return _preference(preference_get(user=user, key=PREFERENCE_KEY))
 
 
 def _preference(value) -> ReminderPreference:
@@ -220,10 +219,6 @@ def notifications_unread(*, user, limit: int = 10) -> tuple[int, list[Notificati
     """How many notices the user has not read, and the newest `limit` of them."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     return unread.count(), list(unread.order_by("-created_at", "-id")[:limit])
-
-
-def notification_list(*, user) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user)
 
 
 def notification_read(*, actor, notification_id: int) -> Notification:
