@@ -93,25 +93,28 @@ def calendar_people(*, user, user_id: int | None = None, team_id: int | None = N
 
     A user or team outside the viewer's scope is 404 — an account manager cannot open a colleague's calendar, a team
     lead sees their team, a branch manager their branch."""
-    people = users_in_scope(user=user)
     if user_id is not None:
-        person = people.filter(pk=user_id).first()
+        person = users_in_scope(user=user).filter(pk=user_id).first()
         if person is None:
             raise Http404
         return [person]
     if team_id is not None:
-        unit = team_of(user=user, team_id=team_id)
-        return list(people.filter(profile__org_unit_id__in=unit.subtree_ids()).order_by("username"))
+        return list(team_members(user=user, team_id=team_id).order_by("username"))
     return [user]
 
 
+def team_members(*, user, team_id: int) -> QuerySet:
+    """The users in the viewer's scope who belong to unit `team_id` or below; 404 for a unit outside the scope."""
+    unit = team_of(user=user, team_id=team_id)
+    return users_in_scope(user=user).filter(profile__org_unit__path__startswith=unit.path)
+
+
 def team_of(*, user, team_id: int) -> OrgUnit:
-    unit = OrgUnit.objects.filter(pk=team_id).first()
+    """Unit `team_id` when the viewer's scope holds it (a scope of all units holds every unit), else 404."""
     scope = record_scope(user)
-    visible = scope.level == ScopeLevel.ALL or (
-        scope.level in (ScopeLevel.TEAM, ScopeLevel.BRANCH) and unit is not None and unit.pk in scope.unit_ids
-    )
-    if unit is None or not visible:
+    visible = scope.level == ScopeLevel.ALL or team_id in scope.unit_ids  # an own-scope user holds no unit
+    unit = OrgUnit.objects.filter(pk=team_id).first() if visible else None
+    if unit is None:
         raise Http404
     return unit
 
@@ -121,9 +124,7 @@ def teams_in_scope(*, user) -> QuerySet[OrgUnit]:
     scope = record_scope(user)
     if scope.level == ScopeLevel.ALL:
         return OrgUnit.objects.all()
-    if scope.level in (ScopeLevel.TEAM, ScopeLevel.BRANCH):
-        return OrgUnit.objects.filter(pk__in=scope.unit_ids)
-    return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(pk__in=scope.unit_ids)
 
 
 # --- events --------------------------------------------------------------------------------------------------------

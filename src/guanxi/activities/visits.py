@@ -24,7 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.activities.calendar import local_midnight, team_of
+from guanxi.activities.calendar import local_midnight, team_members
 from guanxi.activities.models import Activity, VisitRule
 from guanxi.core import audit
 from guanxi.core.errors import StaleVersion
@@ -152,13 +152,13 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 def managers_for(*, user, owner_id: int | None = None, team_id: int | None = None):
     """The managers a plan covers: one (must be in scope), a team, or everyone the user sees."""
-    people = users_in_scope(user=user).select_related("profile__org_unit")
+    if team_id is not None and owner_id is None:
+        return team_members(user=user, team_id=team_id)
+    people = users_in_scope(user=user)
     if owner_id is not None:
         people = people.filter(pk=owner_id)
         if not people.exists():
             raise Http404
-    elif team_id is not None:
-        people = people.filter(profile__org_unit_id__in=team_of(user=user, team_id=team_id).subtree_ids())
     return people
 
 
