@@ -136,3 +136,15 @@ def test_the_callers_page_shows_script_next_customer_and_records_a_call(api, use
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.outcome == "busy" and entry.activity_id
+
+
+def test_an_entry_is_recorded_only_through_its_own_list(api, users, key_customers):
+    client = api(users.am1)
+    first_id = create(client, name="第一张").json()["id"]
+    second_id = create(client, name="第二张").json()["id"]
+    entry = CallListEntry.objects.filter(call_list_id=first_id).first()
+    response = client.client.post(f"/sales/call-lists/{second_id}/entries/{entry.pk}/outcome/", {"outcome": "busy"})
+    assert response.status_code == 404
+    assert client.post(f"/call-lists/{second_id}/entries/{entry.pk}/outcome", {"outcome": "busy"}).status_code == 404
+    entry.refresh_from_db()
+    assert entry.outcome == "" and Activity.objects.count() == 0

@@ -45,10 +45,6 @@ READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
-def _require_view(request: HttpRequest, perm: str) -> None:
-    require(request.user, perm)
-
-
 # --- leads ----------------------------------------------------------------------------------------------------------
 
 
@@ -61,10 +57,9 @@ class LeadListQuery(LeadFilters):
 @router.get("/leads", response={200: LeadPage, 403: ErrorOut, **READ})
 def list_leads(request: HttpRequest, query: Query[LeadListQuery]):
     """Leads you may see, newest first by default, keyset-paginated: follow `next`."""
-    _require_view(request, "sales.view_lead")
-    filters = LeadFilters(**query.model_dump(include=set(LeadFilters.model_fields)))
+    require(request.user, "sales.view_lead")
     return leads_selectors.lead_list(
-        user=request.user, filters=filters, ordering=query.ordering, cursor=query.cursor, limit=query.limit
+        user=request.user, filters=query, ordering=query.ordering, cursor=query.cursor, limit=query.limit
     )
 
 
@@ -76,7 +71,7 @@ def create_lead(request: HttpRequest, payload: LeadIn):
 
 @router.get("/leads/{lead_id}", response={200: LeadOut, 403: ErrorOut, **READ})
 def get_lead(request: HttpRequest, lead_id: int):
-    _require_view(request, "sales.view_lead")
+    require(request.user, "sales.view_lead")
     return leads_selectors.lead_get(user=request.user, lead_id=lead_id)
 
 
@@ -118,7 +113,7 @@ def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
 @router.get("/pipelines", response={200: list[PipelineOut], 401: ErrorOut, 403: ErrorOut})
 def list_pipelines(request: HttpRequest):
     """Active pipelines with their stages and probabilities."""
-    _require_view(request, "sales.view_pipeline")
+    require(request.user, "sales.view_pipeline")
     return deals_selectors.pipeline_list()
 
 
@@ -130,10 +125,9 @@ class DealListQuery(DealFilters):
 
 @router.get("/opportunities", response={200: DealPage, 403: ErrorOut, **READ})
 def list_deals(request: HttpRequest, query: Query[DealListQuery]):
-    _require_view(request, "sales.view_opportunity")
-    filters = DealFilters(**query.model_dump(include=set(DealFilters.model_fields)))
+    require(request.user, "sales.view_opportunity")
     return deals_selectors.opportunity_list(
-        user=request.user, filters=filters, ordering=query.ordering, cursor=query.cursor, limit=query.limit
+        user=request.user, filters=query, ordering=query.ordering, cursor=query.cursor, limit=query.limit
     )
 
 
@@ -146,7 +140,7 @@ def create_deal(request: HttpRequest, payload: DealIn):
 @router.get("/opportunities/{deal_id}", response={200: DealDetailOut, 403: ErrorOut, **READ})
 def get_deal(request: HttpRequest, deal_id: int):
     """One deal with its competitors, project team and stage history (time in each stage)."""
-    _require_view(request, "sales.view_opportunity")
+    require(request.user, "sales.view_opportunity")
     return deals_selectors.opportunity_get(user=request.user, opportunity_id=deal_id)
 
 
@@ -225,7 +219,7 @@ class BoardQuery(Schema):
 def kanban(request: HttpRequest, query: Query[BoardQuery]):
     """The kanban board of a pipeline: per open stage the totals over every deal you may see (count, amount,
     weighted amount) and the most recently changed cards."""
-    _require_view(request, "sales.view_opportunity")
+    require(request.user, "sales.view_opportunity")
     pipeline = _pipeline(query.pipeline)
     columns = deals_selectors.kanban_board(
         user=request.user,
@@ -252,7 +246,7 @@ class ForecastQuery(Schema):
 def forecast(request: HttpRequest, query: Query[ForecastQuery]):
     """The weighted forecast (销售预测) of open deals by month of expected close, owner or team:
     Σ amount × stage probability."""
-    _require_view(request, "sales.view_opportunity")
+    require(request.user, "sales.view_opportunity")
     rows = deals_selectors.forecast(user=request.user, **query.model_dump())
     totals = deals_selectors.forecast_totals(rows)
     return {"by": query.by, "rows": rows, "total": {"key": None, "label": "Σ", **totals}}
@@ -272,7 +266,7 @@ def _pipeline(pipeline_id: int | None):
 
 @router.get("/call-lists", response={200: list[CallListOut], 401: ErrorOut, 403: ErrorOut})
 def list_call_lists(request: HttpRequest):
-    _require_view(request, "sales.view_calllist")
+    require(request.user, "sales.view_calllist")
     return telesales.call_list_list(user=request.user)
 
 
@@ -289,7 +283,7 @@ def create_call_list(request: HttpRequest, payload: CallListIn):
 @router.get("/call-lists/{list_id}", response={200: CallListDetailOut, 403: ErrorOut, **READ})
 def get_call_list(request: HttpRequest, list_id: int):
     """The list, its script and its progress (called / remaining / by outcome)."""
-    _require_view(request, "sales.view_calllist")
+    require(request.user, "sales.view_calllist")
     call_list = telesales.call_list_get(user=request.user, call_list_id=list_id)
     call_list.progress = telesales.call_list_progress(call_list=call_list)
     return call_list
@@ -297,7 +291,7 @@ def get_call_list(request: HttpRequest, list_id: int):
 
 @router.get("/call-lists/{list_id}/entries", response={200: list[EntryOut], 403: ErrorOut, **READ})
 def list_entries(request: HttpRequest, list_id: int, remaining: bool = False):
-    _require_view(request, "sales.view_calllist")
+    require(request.user, "sales.view_calllist")
     call_list = telesales.call_list_get(user=request.user, call_list_id=list_id)
     return telesales.call_list_entries(call_list=call_list, remaining_only=remaining)
 
@@ -305,8 +299,6 @@ def list_entries(request: HttpRequest, list_id: int, remaining: bool = False):
 @router.post("/call-lists/{list_id}/entries/{entry_id}/outcome", response={200: EntryOut, **WRITE})
 def record_outcome(request: HttpRequest, list_id: int, entry_id: int, payload: OutcomeIn):
     """Record the call: an outbound-call activity on the customer and, with `follow_up`, a follow-up task."""
-    telesales.call_list_get(user=request.user, call_list_id=list_id)
-    entry = telesales.entry_get(user=request.user, entry_id=entry_id)
-    if entry.call_list_id != list_id:
-        raise Http404
-    return telesales.call_record_outcome(actor=request.user, entry_id=entry_id, **payload.model_dump())
+    return telesales.call_record_outcome(
+        actor=request.user, call_list_id=list_id, entry_id=entry_id, **payload.model_dump()
+    )

@@ -94,9 +94,12 @@ def next_entry(*, call_list: CallList) -> CallListEntry | None:
     )
 
 
-def entry_get(*, user, entry_id: int) -> CallListEntry:
+def entry_get(*, user, call_list_id: int, entry_id: int) -> CallListEntry:
+    """One entry of a call list the user may see; 404 when absent, on another list or out of scope."""
     entry = (
-        CallListEntry.objects.filter(pk=entry_id, call_list__in=call_list_queryset(user=user))
+        CallListEntry.objects.filter(
+            pk=entry_id, call_list_id=call_list_id, call_list__in=call_list_queryset(user=user)
+        )
         .select_related("call_list", "customer", "contact")
         .first()
     )
@@ -153,6 +156,7 @@ def call_list_create(*, actor, name: str, script: str = "", filters: CustomerFil
 def call_record_outcome(
     *,
     actor,
+    call_list_id: int,
     entry_id: int,
     outcome: str,
     notes: str = "",
@@ -173,7 +177,7 @@ def call_record_outcome(
     if follow_up_at is not None and timezone.is_naive(follow_up_at):
         raise ValidationError({"follow_up_at": _("Give the time with its time zone.")})
     with transaction.atomic():
-        entry = entry_get(user=actor, entry_id=entry_id)
+        entry = entry_get(user=actor, call_list_id=call_list_id, entry_id=entry_id)
         entry = (
             CallListEntry.objects.select_for_update(of=("self",))
             .select_related("call_list", "customer", "contact")

@@ -94,6 +94,7 @@ def calllist_outcome(request: HttpRequest, call_list_id: int, entry_id: int) -> 
             follow_up_at = timezone.make_aware(datetime.fromisoformat(raw_at))
         telesales.call_record_outcome(
             actor=request.user,
+            call_list_id=call_list_id,
             entry_id=entry_id,
             outcome=request.POST.get("outcome", ""),
             notes=request.POST.get("notes", ""),
