@@ -7,14 +7,16 @@ A user sees a ticket when
 and never, without customers.access_sensitive_customer, a ticket of a sensitive customer.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from guanxi.core.models import OrgUnit
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.roles import ScopeLevel
 from guanxi.core.scope import record_scope
+from guanxi.core.selectors import users_in_scope
 from guanxi.service.filters import TicketFilters
-from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketType
+from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketSubType, TicketType
 
 LIST_RELATED = ("customer", "owner", "receiver", "team")
 
@@ -82,10 +84,6 @@ def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:
 
 def ticket_types() -> QuerySet[TicketType]:
     """The types with their active sub-types and causes (two prefetch queries)."""
-    from django.db.models import Prefetch
-
-    from guanxi.service.models import TicketSubType
-
     return TicketType.objects.filter(active=True).prefetch_related(
         Prefetch("sub_types", queryset=TicketSubType.objects.filter(active=True)),
         Prefetch("causes", queryset=TicketCause.objects.filter(active=True)),
@@ -94,6 +92,21 @@ def ticket_types() -> QuerySet[TicketType]:
 
 def general_causes() -> QuerySet[TicketCause]:
     return TicketCause.objects.filter(active=True, ticket_type__isnull=True)
+
+
+def causes_for(*, ticket_type: str) -> list[TicketCause]:
+    """The causes a ticket of `ticket_type` may be resolved with: the type's own, then the general ones."""
+    return list(TicketCause.objects.filter(active=True, ticket_type__code=ticket_type)) + list(general_causes())
+
+
+def active_sub_types() -> QuerySet[TicketSubType]:
+    """Every active sub-type with its type (the ticket form's choices)."""
+    return TicketSubType.objects.filter(active=True).select_related("ticket_type")
+
+
+def handover_teams(*, user) -> QuerySet[OrgUnit]:
+    """The units of the colleagues `user` may hand work to (the team pickers of the queue and the ticket page)."""
+    return OrgUnit.objects.filter(members__user__in=users_in_scope(user=user)).distinct().order_by("path")
 
 
 def holiday_list(*, year: int | None = None) -> QuerySet[Holiday]:

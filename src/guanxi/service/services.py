@@ -297,7 +297,7 @@ def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> Ticke
         handover = selectors.pending_handover(ticket=ticket)
         if handover is None:
             raise Conflict(_("There is no hand-over waiting for an answer on this ticket."))
-        if not _is_receiver(actor, handover):
+        if not is_handover_receiver(actor, handover):
             raise PermissionDenied(_("This hand-over is not addressed to you."))
         status = Handover.Status.ACCEPTED if accept else Handover.Status.DECLINED
         claimed = Handover.objects.filter(pk=handover.pk, status=Handover.Status.PENDING).update(
@@ -320,7 +320,7 @@ def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> Ticke
     return ticket
 
 
-def _is_receiver(user, handover: Handover) -> bool:
+def is_handover_receiver(user, handover: Handover) -> bool:
     if handover.to_user_id is not None:
         return handover.to_user_id == user.pk
     unit = org_unit_of(user)
@@ -368,9 +368,13 @@ def _check_version(ticket: Ticket, version: int) -> None:
         raise StaleVersion(ticket.version)
 
 
-def _check_may_act(actor, ticket: Ticket) -> None:
+def may_act(user, ticket: Ticket) -> bool:
     """首问负责: the owner works the ticket; leads and managers (service.manage_ticket) may act for them."""
-    if ticket.owner_id != actor.pk and not actor.has_perm("service.manage_ticket"):
+    return ticket.owner_id == user.pk or user.has_perm("service.manage_ticket")
+
+
+def _check_may_act(actor, ticket: Ticket) -> None:
+    if not may_act(actor, ticket):
         raise PermissionDenied(_("Only the ticket's owner (or their lead) can do this."))
 
 

@@ -22,7 +22,7 @@ from guanxi.customers.selectors import customer_get
 from guanxi.service import selectors, services
 from guanxi.service.filters import StatusFilter, TicketFilters
 from guanxi.service.forms import TicketForm, apply_errors
-from guanxi.service.models import Handover, Ticket, TicketSubType
+from guanxi.service.models import Handover, Ticket
 from guanxi.service.models.config import Kind, Priority
 
 QUEUE_FILTERS = ("status", "team_id", "ticket_type", "priority", "channel", "breached", "q")
@@ -43,12 +43,11 @@ def _filters_from(request: HttpRequest) -> tuple[TicketFilters, list[str]]:
 
 
 def _with_countdown(tickets, now) -> list[dict]:
-    """Each ticket with its SLA countdown: seconds left (negative: overdue), or paused while waiting."""
+    """Each ticket with its SLA countdown state: paused while waiting, overdue, or warned."""
     return [
         {
             "ticket": t,
             "paused": t.status == Ticket.Status.WAITING,
-            "seconds_left": int((t.sla_due_at - now).total_seconds()),
             "overdue": t.sla_due_at <= now,
             "warned": t.sla_state == Ticket.SlaState.WARNED,
         }
@@ -70,14 +69,13 @@ def home(request: HttpRequest) -> HttpResponse:
     if page.next:
         query["cursor"] = page.next
         next_query = query.urlencode()
-    scope_units = {u.profile.org_unit for u in users_in_scope(user=request.user) if u.profile.org_unit_id}
     context = {
         "rows": _with_countdown(page.items, timezone.now()),
         "page": page,
         "filters": filters,
         "bad_fields": bad_fields,
         "next_query": next_query,
-        "teams": sorted(scope_units, key=lambda unit: unit.path),
+        "teams": selectors.handover_teams(user=request.user),
         "statuses": [(s.value, label) for s, label in _status_choices()],
         "kinds": Kind.choices,
         "priorities": Priority.choices,
@@ -99,7 +97,7 @@ def _status_choices():
 @login_required
 def ticket_create(request: HttpRequest) -> HttpResponse:
     """New ticket (a 95598 agent on the phone); `?customer=<id>` (the 360 view's button) fixes the customer."""
-    sub_types = TicketSubType.objects.filter(active=True).select_related("ticket_type")
+    sub_types = selectors.active_sub_types()
     fixed = None
     if (request.GET.get("customer") or "").isdigit():
         fixed = customer_get(user=request.user, customer_id=int(request.GET["customer"]))
@@ -142,9 +140,8 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 "recent": selectors.tickets_of_customer(user=request.user, customer_id=customer.pk, limit=5),
             }
     pending = selectors.pending_handover(ticket=ticket)
-    may_act = ticket.owner_id == request.user.pk or request.user.has_perm("service.manage_ticket")
+    may_act = services.may_act(request.user, ticket)
     allowed = [a for a in ACTIONS if ticket.status in services.TRANSITIONS[a][0]] if may_act else []
-    causes = [c for t in selectors.ticket_types() if t.code == ticket.ticket_type for c in t.causes.all()]
     context = {
         "ticket": ticket,
         "row": _with_countdown([ticket], timezone.now())[0],
@@ -152,15 +149,12 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "chain": selectors.handover_chain(ticket=ticket),
         "events": selectors.ticket_events(ticket=ticket),
         "pending": pending,
-        "is_receiver": pending is not None and services._is_receiver(request.user, pending),
+        "is_receiver": pending is not None and services.is_handover_receiver(request.user, pending),
         "may_act": may_act,
         "allowed": allowed,
-        "causes": causes + list(selectors.general_causes()),
+        "causes": selectors.causes_for(ticket_type=ticket.ticket_type),
         "colleagues": users_in_scope(user=request.user).exclude(pk=ticket.owner_id).order_by("username")[:200],
-        "teams": sorted(
-            {u.profile.org_unit for u in users_in_scope(user=request.user) if u.profile.org_unit_id},
-            key=lambda unit: unit.path,
-        ),
+        "teams": selectors.handover_teams(user=request.user),
         "Handover": Handover,
     }
     return render(request, "service/detail.html", context)
