@@ -280,3 +280,22 @@ def test_conflict_is_raised_for_edits_of_sent_quotes(users, customers, catalogue
     quote = sent_quote(users.am1, customers.c1, catalogue.widget)
     with pytest.raises(Conflict):
         quotes.quote_update(actor=fresh(users.am1), quote_id=quote.pk, version=quote.version, data={"title": "x"})
+
+
+def test_lines_are_priced_and_validated_in_queries_independent_of_their_number(users, catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from guanxi.sales import products
+
+    industrial = make_customer(users.am1, category_id=catalogue.industry.pk)
+    make_quote(users.am1, industrial)  # the year's number sequence row exists from now on
+    counts = []
+    for chosen in ([catalogue.tariff], [catalogue.tariff, catalogue.widget, catalogue.service]):
+        with CaptureQueriesContext(connection) as captured:
+            quote = make_quote(users.am1, industrial, [{"product_id": p.pk, "quantity": D("1")} for p in chosen])
+        counts.append(len(captured.captured_queries))
+        expected = [products.price_for(p, industrial, timezone.localdate()) for p in chosen]
+        assert [line.unit_price for line in quote.lines.order_by("position")] == expected
+    assert counts[0] == counts[1]

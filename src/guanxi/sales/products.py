@@ -66,19 +66,29 @@ def price_for(product: Product, customer: Customer | None, on_date: datetime.dat
 
 
 def price_item_for(product: Product, customer: Customer | None, on_date: datetime.date) -> PriceListItem | None:
+    return price_items_for([product.pk], customer, on_date).get(product.pk)
+
+
+def price_items_for(
+    product_ids: list[int], customer: Customer | None, on_date: datetime.date
+) -> dict[int, PriceListItem]:
+    """The price list item that prices each product (see price_for), by product id, in one query; products that no
+    list prices are absent."""
     category_ids: list[int] = []
     if customer is not None and customer.category_id:
         path = customer.category.path  # "/1/4/9/": the customer's category and its ancestors, nearest last
         category_ids = [int(part) for part in reversed(path.strip("/").split("/")) if part] or [customer.category_id]
-    candidates = list(
-        PriceListItem.objects.filter(product=product, price_list__active=True)
+    candidates = (
+        PriceListItem.objects.filter(product_id__in=set(product_ids), price_list__active=True)
         .filter(_valid_on(on_date))
         .filter(Q(price_list__category_id__in=category_ids) | Q(price_list__category__isnull=True))
         .select_related("price_list")
     )
     rank = {category_id: index for index, category_id in enumerate(category_ids)}  # nearest category first
-    candidates.sort(key=lambda i: rank.get(i.price_list.category_id, len(rank)))
-    return candidates[0] if candidates else None
+    found: dict[int, PriceListItem] = {}
+    for item in sorted(candidates, key=lambda i: rank.get(i.price_list.category_id, len(rank))):
+        found.setdefault(item.product_id, item)
+    return found
 
 
 def _valid_on(on_date: datetime.date, prefix: str = "price_list__") -> Q:
@@ -187,7 +197,7 @@ def _set_items(price_list: PriceList, items: list[dict]) -> None:
             raise ValidationError({f"items.{index}.product_id": _("This product is listed twice.")})
         seen.add(product.pk)
         row = PriceListItem(price_list=price_list, product=product, unit_price=item.get("unit_price"))
-        full_clean(row, exclude=["price_list"], prefix=f"items.{index}.")
+        full_clean(row, exclude=["price_list", "product"], prefix=f"items.{index}.")  # product: fetched above
         rows.append(row)
     PriceListItem.objects.bulk_create(rows)
 

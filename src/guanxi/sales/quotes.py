@@ -380,9 +380,11 @@ def _set_status(actor, quote: Quote, status: str, action: str, **stamps) -> Quot
 
 def _replace_lines(quote: Quote, lines: list[dict], keep_tax: list[Decimal] | None = None) -> None:
     """Validate every line first (nothing is written on a bad one), then replace the quote's lines and totals."""
-    product_ids = [line.get("product_id") for line in lines]
-    catalogue = Product.objects.in_bulk([pid for pid in product_ids if isinstance(pid, int)])
-    today = timezone.localdate()
+    catalogue = Product.objects.in_bulk([line["product_id"] for line in lines if _is_id(line.get("product_id"))])
+    unpriced = [
+        line["product_id"] for line in lines if _is_id(line.get("product_id")) and line.get("unit_price") is None
+    ]
+    prices = products.price_items_for(unpriced, quote.customer, timezone.localdate()) if unpriced else {}
     built: list[QuoteLine] = []
     for index, data in enumerate(lines):
         prefix = f"lines.{index}."
@@ -393,9 +395,9 @@ def _replace_lines(quote: Quote, lines: list[dict], keep_tax: list[Decimal] | No
             raise ValidationError({f"{prefix}product_id": _("This product is no longer sold.")})
         unit_price = data.get("unit_price")
         if unit_price is None:
-            unit_price = products.price_for(product, quote.customer, today)
-            if unit_price is None:
+            if product.pk not in prices:
                 raise ValidationError({f"{prefix}unit_price": _("No price list gives a price today; enter one.")})
+            unit_price = prices[product.pk].unit_price
         line = QuoteLine(
             quote=quote,
             position=index + 1,
@@ -407,11 +409,12 @@ def _replace_lines(quote: Quote, lines: list[dict], keep_tax: list[Decimal] | No
             discount_percent=data.get("discount_percent") if data.get("discount_percent") is not None else 0,
             tax_rate=keep_tax[index] if keep_tax is not None else product.tax_rate,
         )
-        full_clean(line, exclude=["quote"], prefix=prefix)
+        # The product was fetched above (one query for all lines): no per-line foreign key check.
+        full_clean(line, exclude=["quote", "product"], prefix=prefix)
         amounts = line_amounts(line.quantity, line.unit_price, line.discount_percent, line.tax_rate)
         for name, value in amounts.__dict__.items():
             setattr(line, name, value)
-        full_clean(line, exclude=["quote"], prefix=prefix)  # amounts within the columns' digits
+        full_clean(line, exclude=["quote", "product"], prefix=prefix)  # amounts within the columns' digits
         built.append(line)
     quote.lines.all().delete()
     QuoteLine.objects.bulk_create(built)
@@ -424,6 +427,10 @@ def _replace_lines(quote: Quote, lines: list[dict], keep_tax: list[Decimal] | No
     )
     full_clean(quote, exclude=["customer", "owner", "previous"])
     quote.save(update_fields=["subtotal", "discount_total", "net_total", "tax_total", "total", "approval"])
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _max_discount(quote: Quote) -> Decimal:

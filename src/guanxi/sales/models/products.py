@@ -87,7 +87,7 @@ class PriceListItem(models.Model):
         verbose_name_plural = _("price list items")
         constraints = [models.UniqueConstraint(fields=["price_list", "product"], name="one_price_per_list_product")]
         indexes = [
-            # price_for(): the prices of one product, then filtered by the list's category and period.
+            # price_items_for(): the prices of the products quoted, then filtered by the list's category and period.
             models.Index(fields=["product", "price_list"], name="price_item_product_idx"),
         ]
 
