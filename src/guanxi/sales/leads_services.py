@@ -38,7 +38,7 @@ LEAD_FIELDS = (
     "disqualified_reason",
 )
 # Duplicate reasons strong enough to convert into the existing customer without asking (same code, same name).
-STRONG_MATCH = 0.95
+STRONG_MATCH = duplicates.SCORE_SAME_NAME
 
 
 def lead_create(*, actor, data: dict) -> Lead:
@@ -138,7 +138,7 @@ def lead_convert(
             raise Conflict(_("A disqualified lead cannot be converted; reopen it first."))
         customer = _customer_for(actor, lead, customer_id, new_customer)
         contact = _contact_for(actor, lead, customer)
-        opportunity.setdefault("name", lead.need.strip()[:200] or _("%(name)s deal") % {"name": lead.company_name})
+        opportunity.setdefault("name", default_deal_name(lead))
         if opportunity.get("amount") is None:
             opportunity["amount"] = lead.estimated_amount or Decimal("0")
         if opportunity.get("expected_close") is None:
@@ -156,6 +156,16 @@ def lead_convert(
         _save(lead, ["status", "customer", "contact", "opportunity", "converted_at"])
         audit.record(actor=actor, action="convert", instance=lead, changes=audit.diff(before, audit.snapshot(lead)))
     return lead
+
+
+def default_deal_name(lead: Lead) -> str:
+    """The name a converted lead's deal gets unless one is given: the need, else "<company> deal"."""
+    return lead.need.strip()[:200] or _("%(name)s deal") % {"name": lead.company_name}
+
+
+def strong_match(matches: list[duplicates.DuplicateMatch]) -> Customer | None:
+    """The existing customer a conversion uses without asking: the best live match with the same code or name."""
+    return next((m.customer for m in matches if m.score >= STRONG_MATCH and m.customer.merged_into_id is None), None)
 
 
 def conversion_candidates(*, user, lead: Lead) -> list[duplicates.DuplicateMatch]:
@@ -176,9 +186,9 @@ def _customer_for(actor, lead: Lead, customer_id: int | None, new_customer: bool
         return customer
     if not new_customer:
         matches = conversion_candidates(user=actor, lead=lead)
-        strong = [m for m in matches if m.score >= STRONG_MATCH and m.customer.merged_into_id is None]
-        if strong:
-            return strong[0].customer
+        strong = strong_match(matches)
+        if strong is not None:
+            return strong
         if matches:
             names = "、".join(m.customer.name for m in matches[:5])
             raise ValidationError(

@@ -140,11 +140,12 @@ def lead_convert(request: HttpRequest, lead_id: int) -> HttpResponse:
         return redirect("sales:lead_detail", lead.pk)
     pipelines = deals_selectors.pipeline_list()
     candidates = leads_services.conversion_candidates(user=request.user, lead=lead)
+    strong = leads_services.strong_match(candidates)
     initial = {
-        "name": (lead.need.strip()[:200] or _("%(name)s deal") % {"name": lead.company_name}),
+        "name": leads_services.default_deal_name(lead),
         "amount": lead.estimated_amount or 0,
         "version": lead.version,
-        "customer": str(candidates[0].customer.pk) if candidates and candidates[0].score >= 0.95 else "new",
+        "customer": str(strong.pk) if strong else "new",
     }
     form = ConvertForm(request.POST or None, initial=initial, pipelines=pipelines)
     if request.method == "POST" and form.is_valid():
