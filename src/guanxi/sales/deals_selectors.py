@@ -162,7 +162,7 @@ def kanban_board(
     stages (prefetched on the pipeline), totals (one GROUP BY on the board index), the ids of the top cards (one
     windowed query), the cards.
     `stage` and `offset` give the next cards of one column (the "more" link)."""
-    deals = DealFilters(team=team, owner=owner).apply(
+    deals = DealFilters(team=team, owner=owner, stage=stage).apply(
         opportunity_queryset(user=user).filter(pipeline=pipeline, status=Opportunity.Status.OPEN)
     )
     totals = {
@@ -171,14 +171,12 @@ def kanban_board(
         .values("stage_id")
         .annotate(count=Count("id"), amount=Sum("amount"), weighted=Sum("weighted_amount"))
     }
-    stages = [s for s in pipeline.stages.all() if s.outcome == Stage.Outcome.OPEN]
-    if stage is not None:
-        stages = [s for s in stages if s.pk == stage]
+    # Open deals stand in open stages, so the board needs no stage filter; the "more" link reads only its column.
+    stages = [s for s in pipeline.stages.all() if s.outcome == Stage.Outcome.OPEN and stage in (None, s.pk)]
     # The top cards of each column: first their ids (a narrow windowed scan of the board index), then those rows with
     # customer and owner — sorting every deal of the team with its joined columns would cost several times more.
     top = (
-        deals.filter(stage__in=[s.pk for s in stages])
-        .annotate(
+        deals.annotate(
             row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()])
         )
         .filter(row__gt=offset, row__lte=offset + per_column)
