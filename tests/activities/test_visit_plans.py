@@ -201,3 +201,11 @@ def test_interval_and_plan_arithmetic():
     assert visits.Rule("general", 1, 3).monthly_plan(10) == 4
     assert visits.Rule("key", 2, 1).monthly_plan(3) == 6
     assert visits.month_bounds(date(2026, 12, 9))[1] == timezone.make_aware(datetime(2027, 1, 1), TZ)
+
+
+def test_the_page_reads_the_visit_rules_once(client, users, book):
+    VisitRule.objects.create(grade="key", owner=users.am1, visits=2, period_months=1)
+    client.force_login(users.bm1)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/activities/visit-plans/", MARCH).status_code == 200
+    assert sum('"activities_visitrule"' in query["sql"] for query in queries) == 1

@@ -33,9 +33,11 @@ def _int(value) -> int | None:
 def visit_plan_page(request: HttpRequest) -> HttpResponse:
     month = _month(request.GET.get("month"))
     owner_id, team_id = _int(request.GET.get("owner")), _int(request.GET.get("team"))
-    plan = visits.visit_plan(user=request.user, month=month, owner_id=owner_id, team_id=team_id)
-    overdue = visits.overdue_visits(user=request.user, owner_id=owner_id, team_id=team_id, limit=50)
-    defaults, overrides = visits.effective_rules()
+    stored = visits.visit_rule_list()
+    rules = visits.effective_rules(stored)  # one read of the rules for the plan, the overdue list and the table
+    plan = visits.visit_plan(user=request.user, month=month, owner_id=owner_id, team_id=team_id, rules=rules)
+    overdue = visits.overdue_visits(user=request.user, owner_id=owner_id, team_id=team_id, limit=50, rules=rules)
+    labels = dict(Customer.Grade.choices)
     context = {
         "month": month,
         "prev_month": calendar.step("month", month, -1),
@@ -43,7 +45,7 @@ def visit_plan_page(request: HttpRequest) -> HttpResponse:
         "plan": plan,
         "overdue": overdue,
         "grades": Customer.Grade.choices,
-        "rules": _rule_rows(defaults, overrides),
+        "rules": [(labels[rule.grade], rule, row) for rule, row in visits.rules_in_force(stored)],
         "period_choices": visits.PERIOD_CHOICES,
         "can_edit_rules": request.user.has_perm("activities.change_visitrule"),
         "scope_people": users_in_scope(user=request.user).order_by("username"),
@@ -52,15 +54,6 @@ def visit_plan_page(request: HttpRequest) -> HttpResponse:
         "team_id": team_id,
     }
     return render(request, "activities/visit_plan.html", context)
-
-
-def _rule_rows(defaults, overrides) -> list[tuple[str, visits.Rule, object]]:
-    """(grade label, rule in force, stored VisitRule or None) for each default and each override."""
-    labels = dict(Customer.Grade.choices)
-    stored = {(rule.grade, rule.owner_id): rule for rule in visits.visit_rule_list()}
-    rows = [(labels[grade], defaults[grade], stored.get((grade, None))) for grade in visits.GRADES]
-    rows += [(labels[grade], rule, stored.get((grade, owner))) for (grade, owner), rule in sorted(overrides.items())]
-    return rows
 
 
 @login_required

@@ -55,6 +55,10 @@ class Rule:
     def monthly_plan(self, customers: int) -> int:
         return math.ceil(customers * self.visits / self.period_months)
 
+    @classmethod
+    def of(cls, row: VisitRule) -> "Rule":
+        return cls(row.grade, row.visits, row.period_months, row.owner_id)
+
 
 @dataclass
 class PlanRow:
@@ -76,12 +80,13 @@ class PlanRow:
 # --- rules ---------------------------------------------------------------------------------------------------------
 
 
-def effective_rules() -> tuple[dict[str, Rule], dict[tuple[str, int], Rule]]:
-    """(defaults by grade, overrides by (grade, owner id)): the stored rules over the built-in defaults."""
+def effective_rules(stored: list[VisitRule] | None = None) -> tuple[dict[str, Rule], dict[tuple[str, int], Rule]]:
+    """(defaults by grade, overrides by (grade, owner id)): the stored rules over the built-in defaults. Pass `stored`
+    when the rows are already read (the visit plan page shows them too)."""
     defaults = {grade: Rule(grade, *DEFAULT_RULES[grade]) for grade in GRADES}
     overrides: dict[tuple[str, int], Rule] = {}
-    for row in VisitRule.objects.all():
-        rule = Rule(row.grade, row.visits, row.period_months, row.owner_id)
+    for row in VisitRule.objects.all() if stored is None else stored:
+        rule = Rule.of(row)
         if row.owner_id is None:
             defaults[row.grade] = rule
         else:
@@ -96,6 +101,16 @@ def rule_for(grade: str, owner_id: int | None, rules=None) -> Rule:
 
 def visit_rule_list() -> list[VisitRule]:
     return list(VisitRule.objects.select_related("owner").order_by("grade", "owner__username"))
+
+
+def rules_in_force(stored: list[VisitRule] | None = None) -> list[tuple[Rule, VisitRule | None]]:
+    """Each grade's default, then each override, with the stored row behind it (None: a built-in default)."""
+    stored = visit_rule_list() if stored is None else stored
+    defaults, overrides = effective_rules(stored)
+    rows = {(row.grade, row.owner_id): row for row in stored}
+    return [(defaults[grade], rows.get((grade, None))) for grade in GRADES] + [
+        (rule, rows.get(key)) for key, rule in sorted(overrides.items())
+    ]
 
 
 def visit_rule_set(
@@ -162,14 +177,14 @@ def managers_for(*, user, owner_id: int | None = None, team_id: int | None = Non
     return people
 
 
-def visit_plan(*, user, month: date, owner_id: int | None = None, team_id: int | None = None) -> dict:
+def visit_plan(*, user, month: date, owner_id: int | None = None, team_id: int | None = None, rules=None) -> dict:
     """Plan vs done for `month`: {"managers": [PlanRow], "teams": [PlanRow], "total": PlanRow}. Three queries,
     whatever the number of managers and customers."""
     from guanxi.customers.selectors import customer_queryset
 
     people = {person.pk: person for person in managers_for(user=user, owner_id=owner_id, team_id=team_id)}
     start, end = month_bounds(month)
-    rules = effective_rules()
+    rules = rules or effective_rules()
     customer_counts = (
         customer_queryset(user=user)
         .filter(owner_id__in=list(people), archived_at__isnull=True, merged_into__isnull=True)
@@ -259,6 +274,7 @@ def overdue_visits(
     now: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    rules=None,
 ) -> list[Customer]:
     """Customers (in the user's scope) whose last done visit is older than their rule's interval, most overdue first.
     Each carries `last_visit` (None: never visited), `due_at` and `days_overdue`."""
@@ -266,7 +282,7 @@ def overdue_visits(
 
     now = now or timezone.now()
     people = managers_for(user=user, owner_id=owner_id, team_id=team_id)
-    defaults, overrides = rules = effective_rules()
+    defaults, overrides = rules = rules or effective_rules()
     done_visits = FilteredRelation(
         "activities", condition=Q(activities__kind=Activity.Kind.VISIT, activities__status=Activity.Status.DONE)
     )

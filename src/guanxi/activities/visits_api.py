@@ -7,6 +7,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from guanxi.activities import visits
+from guanxi.activities.models import VisitRule
 from guanxi.core.schemas import ConflictOut, ErrorOut
 from guanxi.customers.models import Customer
 
@@ -142,18 +143,7 @@ def overdue(request: HttpRequest, query: Query[OverdueQuery]):
 @router.get("/visit-plans/rules", response={200: list[RuleOut], 401: ErrorOut})
 def list_rules(request: HttpRequest):
     """The visit rules in force: stored ones and the built-in defaults of grades without a stored default."""
-    stored = visits.visit_rule_list()
-    defaults = {rule.grade for rule in stored if rule.owner_id is None}
-    rows = [_rule_out(rule) for rule in stored]
-    for grade in visits.GRADES:
-        if grade not in defaults:
-            rule = visits.Rule(grade, *visits.DEFAULT_RULES[grade])
-            rows.append(
-                {"id": None, "grade": grade, "owner_id": None, "visits": rule.visits,
-                 "period_months": rule.period_months, "interval_days": rule.interval.days, "version": None,
-                 "builtin": True}
-            )
-    return rows
+    return [_rule_out(rule, row) for rule, row in visits.rules_in_force()]
 
 
 @router.post("/visit-plans/rules", response={200: RuleOut, **WRITE})
@@ -167,7 +157,7 @@ def set_rule(request: HttpRequest, payload: RuleIn):
         period_months=payload.period_months,
         version=payload.version,
     )
-    return _rule_out(rule)
+    return _rule_out(visits.Rule.of(rule), rule)
 
 
 @router.delete("/visit-plans/rules/{rule_id}", response={204: None, **WRITE})
@@ -176,15 +166,15 @@ def delete_rule(request: HttpRequest, rule_id: int):
     return 204, None
 
 
-def _rule_out(rule) -> dict:
-    interval = visits.Rule(rule.grade, rule.visits, rule.period_months).interval
+def _rule_out(rule: visits.Rule, row: VisitRule | None) -> dict:
+    """A rule in force and the stored row behind it (None: a built-in default)."""
     return {
-        "id": rule.pk,
+        "id": row.pk if row else None,
         "grade": rule.grade,
         "owner_id": rule.owner_id,
         "visits": rule.visits,
         "period_months": rule.period_months,
-        "interval_days": interval.days,
-        "version": rule.version,
-        "builtin": False,
+        "interval_days": rule.interval.days,
+        "version": row.version if row else None,
+        "builtin": row is None,
     }
