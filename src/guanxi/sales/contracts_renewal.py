@@ -6,6 +6,7 @@ import logging
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -22,14 +23,12 @@ def contracts_due_for_reminder(today: datetime.date) -> list[Contract]:
         Contract.objects.filter(
             status__in=LIVE, end_date__gte=today, end_date__lte=today + datetime.timedelta(days=MAX_NOTICE_DAYS)
         )
+        .exclude(renewal_reminded_for=F("end_date"))
         .select_related("customer", "owner")
         .order_by("end_date", "id")
     )
-    return [
-        c
-        for c in candidates
-        if c.renewal_reminded_for != c.end_date and c.end_date - datetime.timedelta(days=c.renewal_notice_days) <= today
-    ]
+    # The reminder period differs per contract; comparing it here keeps the query portable (no date arithmetic).
+    return [c for c in candidates if c.end_date - datetime.timedelta(days=c.renewal_notice_days) <= today]
 
 
 def send_renewal_reminders(*, today: datetime.date | None = None) -> int:

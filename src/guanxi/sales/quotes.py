@@ -296,6 +296,7 @@ def quote_revise(*, actor, quote_id: int, version: int) -> Quote:
             notes=old.notes,
             currency=old.currency,
         )
+        old_lines = list(old.lines.all())
         lines = [
             {
                 "product_id": line.product_id,
@@ -304,9 +305,9 @@ def quote_revise(*, actor, quote_id: int, version: int) -> Quote:
                 "unit_price": line.unit_price,
                 "discount_percent": line.discount_percent,
             }
-            for line in old.lines.all()
+            for line in old_lines
         ]
-        _replace_lines(new, lines, keep_tax=[line.tax_rate for line in old.lines.all()])
+        _replace_lines(new, lines, keep_tax=[line.tax_rate for line in old_lines])
         old_status = old.status
         old.status = Quote.Status.SUPERSEDED
         save_versioned(old, ["status"])

@@ -102,7 +102,7 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
             "approvers": quotes.approvers_for(quote),
             "templates": contracts.template_list(),
             "can_decide": request.user.has_perm("sales.approve_quote") and quote.owner_id != request.user.pk,
-            "contract": getattr(quote, "contract", None) if hasattr(quote, "contract") else None,
+            "contract": getattr(quote, "contract", None),
         },
     )
 

@@ -242,7 +242,7 @@ def payment_record(
         instalment = (
             instalment_queryset(user=actor)
             .select_for_update(of=("self",))
-            .select_related("contract")
+            .select_related("contract__customer")  # PaymentOut names the customer
             .filter(pk=instalment_id)
             .first()
         )
