@@ -15,6 +15,7 @@ from guanxi.core.permissions import require
 from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.selectors import org_unit_of, users_in_scope
 from guanxi.customers import selectors as customer_selectors
+from guanxi.customers.services import _save_versioned
 from guanxi.sales import deals_selectors
 from guanxi.sales.models import Competitor, Opportunity, Pipeline, Stage, StageChange, TeamMember
 
@@ -59,7 +60,7 @@ def opportunity_create(*, actor, data: dict) -> Opportunity:
             stage=stage,
             probability=stage.probability,
             owner_id=owner_id,
-            org_unit=_unit_of(owner_id),
+            org_unit=unit_of(owner_id),
             created_by=actor,
             stage_entered_at=now,
         )
@@ -87,7 +88,7 @@ def opportunity_update(*, actor, opportunity_id: int, version: int, data: dict) 
                 raise ValidationError({"owner_id": _("This field cannot be null.")})
             if not users_in_scope(user=actor).filter(pk=deal.owner_id).exists():
                 raise ValidationError({"owner_id": _("No such user in your scope.")})
-            deal.org_unit = _unit_of(deal.owner_id)
+            deal.org_unit = unit_of(deal.owner_id)
         if isinstance(deal.name, str):
             deal.name = deal.name.strip()
         _full_clean(deal)
@@ -95,7 +96,7 @@ def opportunity_update(*, actor, opportunity_id: int, version: int, data: dict) 
         changes = audit.diff(before, audit.snapshot(deal))
         if not changes:
             return deal
-        _save(deal, list(changes))
+        _save_versioned(deal, deal.version, list(changes))
         audit.record(actor=actor, action="update", instance=deal, changes=changes)
     return deal
 
@@ -207,7 +208,8 @@ def _pipeline_and_stage(pipeline_id: int | None, stage_id: int | None) -> tuple[
     return pipeline, stage
 
 
-def _unit_of(user_id: int):
+def unit_of(user_id: int):
+    """The team of a deal's or lead's owner: the record's owning unit."""
     user = get_user_model().objects.select_related("profile__org_unit").filter(pk=user_id).first()
     return org_unit_of(user) if user else None
 
@@ -258,28 +260,12 @@ def _enter_stage(actor, deal: Opportunity, stage: Stage, reason: str) -> Opportu
     deal.closed_at = now if status != Opportunity.Status.OPEN else None
     deal.close_reason = reason if status != Opportunity.Status.OPEN else ""
     changes = audit.diff(before, audit.snapshot(deal))
-    _save(deal, list(changes))
+    _save_versioned(deal, deal.version, list(changes))
     StageChange.objects.filter(opportunity=deal, left_at__isnull=True).update(left_at=now)
     StageChange.objects.create(opportunity=deal, stage=stage, entered_at=now, moved_by=actor)
     action = {Opportunity.Status.WON: "won", Opportunity.Status.LOST: "lost"}.get(status, "move")
     audit.record(actor=actor, action=action, instance=deal, changes=changes)
     return deal
-
-
-def _save(deal: Opportunity, fields: list[str]) -> None:
-    """UPDATE … WHERE version = read version: the row is locked, so this cannot miss; it bumps the version."""
-    version = deal.version
-    values = {
-        Opportunity._meta.get_field(f).attname: getattr(deal, Opportunity._meta.get_field(f).attname) for f in fields
-    }
-    if "amount" in fields or "probability" in fields:
-        values["weighted_amount"] = deal.weighted_amount
-    updated = Opportunity.objects.filter(pk=deal.pk, version=version).update(
-        **values, version=version + 1, updated_at=timezone.now()
-    )
-    if updated != 1:
-        raise StaleVersion
-    deal.version = version + 1
 
 
 def _full_clean(instance, exclude: list[str] | None = None) -> None:

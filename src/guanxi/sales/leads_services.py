@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -18,6 +17,7 @@ from guanxi.customers import duplicates
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers import services as customer_services
 from guanxi.customers.models import Contact, Customer
+from guanxi.customers.services import _save_versioned
 from guanxi.customers.validators import normalize_credit_code, normalize_mobile
 from guanxi.sales import deals_services, leads_selectors
 from guanxi.sales.models import Lead
@@ -56,7 +56,7 @@ def lead_create(*, actor, data: dict) -> Lead:
     with transaction.atomic():
         lead = Lead(**{key: value for key, value in data.items() if key in LEAD_FIELDS})
         lead.owner_id = owner_id
-        lead.org_unit = _unit_of(owner_id) if owner_id else org_unit_of(actor)
+        lead.org_unit = deals_services.unit_of(owner_id) if owner_id else org_unit_of(actor)
         lead.created_by = actor
         _full_clean(lead)
         lead.save()
@@ -83,7 +83,7 @@ def lead_update(*, actor, lead_id: int, version: int, data: dict) -> Lead:
         changes = audit.diff(before, audit.snapshot(lead))
         if not changes:
             return lead
-        _save(lead, list(changes))
+        _save_versioned(lead, lead.version, list(changes))
         audit.record(actor=actor, action="update", instance=lead, changes=changes)
     return lead
 
@@ -101,8 +101,8 @@ def lead_assign(*, actor, lead_id: int, owner_id: int, version: int | None = Non
             return lead
         before_owner, before_unit = lead.owner_id, lead.org_unit_id
         lead.owner_id = owner_id
-        lead.org_unit = _unit_of(owner_id)
-        _save(lead, ["owner", "org_unit"])
+        lead.org_unit = deals_services.unit_of(owner_id)
+        _save_versioned(lead, lead.version, ["owner", "org_unit"])
         audit.record(
             actor=actor,
             action="assign",
@@ -153,7 +153,7 @@ def lead_convert(
         lead.contact = contact
         lead.opportunity = deal
         lead.converted_at = timezone.now()
-        _save(lead, ["status", "customer", "contact", "opportunity", "converted_at"])
+        _save_versioned(lead, lead.version, ["status", "customer", "contact", "opportunity", "converted_at"])
         audit.record(actor=actor, action="convert", instance=lead, changes=audit.diff(before, audit.snapshot(lead)))
     return lead
 
@@ -240,11 +240,6 @@ def _lead_input(data: dict) -> dict:
     return data
 
 
-def _unit_of(user_id: int):
-    user = get_user_model().objects.select_related("profile__org_unit").filter(pk=user_id).first()
-    return org_unit_of(user) if user else None
-
-
 def _locked(actor, lead_id: int, version: int | None) -> Lead:
     lead = leads_selectors.lead_queryset(user=actor).select_for_update(of=("self",)).filter(pk=lead_id).first()
     if lead is None:
@@ -252,17 +247,6 @@ def _locked(actor, lead_id: int, version: int | None) -> Lead:
     if version is not None and lead.version != version:
         raise StaleVersion(lead.version)
     return lead
-
-
-def _save(lead: Lead, fields: list[str]) -> None:
-    version = lead.version
-    values = {Lead._meta.get_field(f).attname: getattr(lead, Lead._meta.get_field(f).attname) for f in fields}
-    updated = Lead.objects.filter(pk=lead.pk, version=version).update(
-        **values, version=version + 1, updated_at=timezone.now()
-    )
-    if updated != 1:
-        raise StaleVersion
-    lead.version = version + 1
 
 
 def _full_clean(lead: Lead) -> None:
