@@ -17,6 +17,7 @@ from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.roles import ScopeLevel
 from guanxi.core.scope import record_scope, restrict
 from guanxi.customers.models import Contact, Customer
+from guanxi.customers.selectors import customer_queryset
 
 LIST_RELATED = ("customer", "owner", "linked_type")
 # The API's contact_ids / participant_ids: one query each per page (ids only).
@@ -91,4 +92,4 @@ def customer_by_number(*, user, number: str) -> Customer | None:
     number = (number or "").strip().upper()
     if not number:
         return None
-    return restrict(Customer.objects.all(), user, sensitive_field="sensitive").filter(number=number).first()
+    return customer_queryset(user=user).filter(number=number).first()
