@@ -178,8 +178,8 @@ def managers_for(*, user, owner_id: int | None = None, team_id: int | None = Non
 
 
 def visit_plan(*, user, month: date, owner_id: int | None = None, team_id: int | None = None, rules=None) -> dict:
-    """Plan vs done for `month`: {"managers": [PlanRow], "teams": [PlanRow], "total": PlanRow}. Three queries,
-    whatever the number of managers and customers."""
+    """Plan vs done for `month`: {"managers": [PlanRow], "teams": [PlanRow], "total": PlanRow}. Four queries
+    (managers, rules unless given, customers, done visits), whatever the number of managers and customers."""
     from guanxi.customers.selectors import customer_queryset
 
     people = {person.pk: person for person in managers_for(user=user, owner_id=owner_id, team_id=team_id)}
