@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -23,8 +23,7 @@ from guanxi.sales.deals_selectors import DealFilters
 from guanxi.sales.leads_forms import STALE, apply_errors, filters_from, render_list
 from guanxi.sales.models import Opportunity
 
-# The sales home's links: (URL name, label, permission). Other parts of the app (products, quotes, contracts,
-# receivables) appear when their pages exist.
+# The sales home's links: (URL name, label, permission).
 HOME_LINKS = [
     ("sales:lead_list", gettext_lazy("Leads"), "sales.view_lead"),
     ("sales:kanban", gettext_lazy("Kanban board"), "sales.view_opportunity"),
@@ -40,14 +39,7 @@ HOME_LINKS = [
 
 @login_required
 def sales_home(request: HttpRequest) -> HttpResponse:
-    links = []
-    for name, label, perm in HOME_LINKS:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        if request.user.has_perm(perm):
-            links.append({"url": url, "label": label})
+    links = [{"url": reverse(name), "label": label} for name, label, perm in HOME_LINKS if request.user.has_perm(perm)]
     return render(request, "sales/home.html", {"links": links})
 
 
@@ -104,16 +96,9 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
         "stages": [s for s in deals_selectors.pipeline_get(pipeline_id=deal.pipeline_id).stages.all()],
         "competitor_form": CompetitorForm(),
         "team_form": TeamMemberForm(users=core_selectors.users_in_scope(user=request.user).order_by("username")),
-        "activities_url": _activities_url(deal),
+        "activities_url": reverse("activities:create") + f"?customer={deal.customer_id}&kind=outbound_call",
     }
     return render(request, "sales/deal_detail.html", context)
-
-
-def _activities_url(deal: Opportunity) -> str | None:
-    try:
-        return reverse("activities:create") + f"?customer={deal.customer_id}&kind=outbound_call"
-    except NoReverseMatch:
-        return None
 
 
 @login_required
