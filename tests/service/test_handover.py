@@ -131,6 +131,7 @@ def test_an_unanswered_hand_over_expires_back_to_the_sender(users, customers, mo
     assert Handover.objects.get().status == Handover.Status.EXPIRED
     assert TicketEvent.objects.filter(ticket=ticket, kind="handover_expired").count() == 1
     assert AuditLog.objects.filter(object_id=str(ticket.pk), action="handover_expire").count() == 1
+    assert AuditLog.objects.get(object_id=str(ticket.pk), action="handover_expire").object_repr == str(ticket)
     # Then the sender may hand it over again.
     ticket.refresh_from_db()
     services.handover_request(

@@ -110,6 +110,8 @@ def test_the_sweep_warns_then_escalates_to_the_lead_then_the_branch_manager(user
         AuditLog.objects.filter(object_type="service.ticket", object_id=str(ticket.pk), action="sla_breach").count()
         == 1
     )
+    breach = AuditLog.objects.get(object_type="service.ticket", object_id=str(ticket.pk), action="sla_breach")
+    assert breach.object_repr == str(ticket)
     assert sla.breaches_by_team() == {org.B01_T1.pk: 1}
     # Accepting late: the response target stays missed, the clock moves on to the resolution target.
     ticket = move(ticket, users.am1, "accept")

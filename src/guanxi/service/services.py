@@ -333,8 +333,8 @@ def handovers_expire(*, now=None) -> int:
     with transaction.atomic():
         due = list(
             Handover.objects.filter(status=Handover.Status.PENDING, expires_at__lte=now)
-            .select_for_update(skip_locked=True)
-            .values_list("id", "ticket_id", "from_user_id")
+            .select_for_update(skip_locked=True, of=("self",))  # lock the requests, not the joined tickets
+            .values_list("id", "ticket_id", "ticket__number", "ticket__subject")
         )
         if not due:
             return 0
@@ -346,7 +346,10 @@ def handovers_expire(*, now=None) -> int:
             actor=None,
             action="handover_expire",
             entries=[
-                (sla._Ref(row[1], str(row[1])), {"handover": [Handover.Status.PENDING, Handover.Status.EXPIRED]})
+                (
+                    Ticket(pk=row[1], number=row[2], subject=row[3]),
+                    {"handover": [Handover.Status.PENDING, Handover.Status.EXPIRED]},
+                )
                 for row in due
             ],
         )

@@ -162,12 +162,17 @@ def _step(now: datetime, from_state: int | None, to_state: int, due_before: date
     audit.record_many(
         actor=None,
         action=kind,
-        entries=[(_Ref(row[0], f"{row[1]} {row[2]}"), {"sla_state": [row[6], int(to_state)]}) for row in rows],
+        entries=[(_unsaved(row), {"sla_state": [row[6], int(to_state)]}) for row in rows],
     )
     hook_kind = {1: "sla_warning", 2: "sla_breach", 3: "sla_escalation"}[int(to_state)]
     pairs = [(row[0], recipients.get(row[0])) for row in rows]
     transaction.on_commit(lambda: _notify(hook_kind, pairs))
     return len(rows)
+
+
+def _unsaved(row) -> Ticket:
+    """Enough of a ticket (id, number, subject) for audit.record_many, without loading it."""
+    return Ticket(pk=row[0], number=row[1], subject=row[2])
 
 
 def _flag_breaches(rows) -> None:
@@ -178,20 +183,6 @@ def _flag_breaches(rows) -> None:
         Ticket.objects.filter(pk__in=unanswered).update(response_breached=True)
     if answered:
         Ticket.objects.filter(pk__in=answered).update(resolution_breached=True)
-
-
-class _Ref:
-    """Enough of a ticket for audit.record_many without loading it."""
-
-    class _meta:  # noqa: N801  (mimics Model._meta)
-        label_lower = "service.ticket"
-
-    def __init__(self, pk: int, text: str):
-        self.pk = pk
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
 
 
 def _notify(kind: str, pairs: list[tuple[int, int | None]]) -> None:
