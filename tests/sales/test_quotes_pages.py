@@ -186,3 +186,20 @@ def test_price_list_and_product_forms(users, catalogue):
 
     created = PriceList.objects.get(name="页面价目")
     assert [(i.product_id, i.unit_price) for i in created.items.all()] == [(catalogue.widget.pk, D("900"))]
+
+
+def test_the_approve_buttons_show_only_to_whom_the_decision_is_open(users, customers, catalogue):
+    from guanxi.sales import quotes
+
+    quote = make_quote(
+        users.am1, customers.c1, [{"product_id": catalogue.widget.pk, "quantity": D("1"), "discount_percent": D("25")}]
+    )
+    quotes.quote_request_approval(actor=fresh(users.am1), quote_id=quote.pk, version=quote.version)
+    approve = f"/sales/quotes/{quote.pk}/approve/"
+
+    def offered(user) -> bool:
+        return approve in client_for(user).get(f"/sales/quotes/{quote.pk}/").content.decode()
+
+    assert not offered(users.am1)  # the requester
+    assert not offered(users.lead1)  # 25 % is above a team lead's own limit: quote_decide would refuse
+    assert offered(users.bm1)

@@ -113,6 +113,24 @@ def quote_locked(actor, quote_id: int, version: int | None) -> Quote:
     return locked(quote_queryset(user=actor), quote_id, version)
 
 
+def decision_refusal(user, quote: Quote, approval: QuoteApproval) -> str | None:
+    """Why `user`, who holds sales.approve_quote, may not decide the pending `approval` of `quote`; None: they may."""
+    if approval.requested_by_id == user.pk or quote.owner_id == user.pk:
+        return _("You cannot approve your own quote.")
+    if approval.max_discount > discount_limit(user):
+        return _("This discount is above your own limit; ask your manager.")
+    return None
+
+
+def can_decide(user, quote: Quote) -> bool:
+    """Whether the page offers `user` approve/reject: a pending approval that quote_decide would let them decide.
+    `quote` comes from quote_get (approvals prefetched)."""
+    if quote.approval != Quote.Approval.PENDING or not user.has_perm("sales.approve_quote"):
+        return False
+    pending = [a for a in quote.approvals.all() if a.status == QuoteApproval.Status.PENDING]
+    return bool(pending) and decision_refusal(user, quote, pending[0]) is None
+
+
 def approvers_for(quote: Quote) -> QuerySet:
     """The team leads of the owner's team (or of the nearest unit above it that has one)."""
     unit = getattr(getattr(quote.owner, "profile", None), "org_unit", None)
@@ -224,10 +242,9 @@ def quote_decide(*, actor, quote_id: int, version: int, approve: bool, comment: 
         approval = quote.approvals.select_for_update().filter(status=QuoteApproval.Status.PENDING).first()
         if approval is None:
             raise Conflict(_("No approval is pending for this quote."))
-        if approval.requested_by_id == actor.pk or quote.owner_id == actor.pk:
-            raise PermissionDenied(_("You cannot approve your own quote."))
-        if approval.max_discount > discount_limit(actor):
-            raise PermissionDenied(_("This discount is above your own limit; ask your manager."))
+        refusal = decision_refusal(actor, quote, approval)
+        if refusal:
+            raise PermissionDenied(refusal)
         if not approve and not comment.strip():
             raise ValidationError({"comment": _("Say why the discount is rejected.")})
         approval.status = QuoteApproval.Status.APPROVED if approve else QuoteApproval.Status.REJECTED

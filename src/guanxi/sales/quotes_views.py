@@ -101,7 +101,7 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
             "limit": quotes.discount_limit(quote.owner),
             "approvers": quotes.approvers_for(quote),
             "templates": contracts.template_list(),
-            "can_decide": request.user.has_perm("sales.approve_quote") and quote.owner_id != request.user.pk,
+            "can_decide": quotes.can_decide(request.user, quote),
             "contract": getattr(quote, "contract", None),
         },
     )
