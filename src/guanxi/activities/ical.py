@@ -124,11 +124,7 @@ def feed_rotate(*, actor) -> tuple[CalendarFeed, str]:
     returned once and never stored."""
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        now = timezone.now()
-        for old in CalendarFeed.objects.select_for_update().filter(user=actor, revoked_at__isnull=True):
-            old.revoked_at = now
-            old.save(update_fields=["revoked_at"])
-            audit.record(actor=actor, action="revoke", instance=old, changes={"revoked_at": [None, now.isoformat()]})
+        _revoke_live(actor)
         feed = CalendarFeed.objects.create(user=actor, token_hash=_hash(token), prefix=token[:8])
         audit.record(actor=actor, action="create", instance=feed, changes={"prefix": [None, feed.prefix]})
     return feed, token
@@ -137,12 +133,17 @@ def feed_rotate(*, actor) -> tuple[CalendarFeed, str]:
 def feed_revoke(*, actor) -> int:
     """Switch the user's feed off; returns how many tokens were revoked (0 or 1)."""
     with transaction.atomic():
-        feeds = list(CalendarFeed.objects.select_for_update().filter(user=actor, revoked_at__isnull=True))
-        now = timezone.now()
-        for feed in feeds:
-            feed.revoked_at = now
-            feed.save(update_fields=["revoked_at"])
-            audit.record(actor=actor, action="revoke", instance=feed, changes={"revoked_at": [None, now.isoformat()]})
+        return _revoke_live(actor)
+
+
+def _revoke_live(actor) -> int:
+    """Revoke and audit the actor's live feeds (inside the caller's transaction); how many there were."""
+    feeds = list(CalendarFeed.objects.select_for_update().filter(user=actor, revoked_at__isnull=True))
+    now = timezone.now()
+    for feed in feeds:
+        feed.revoked_at = now
+        feed.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, action="revoke", instance=feed, changes={"revoked_at": [None, now.isoformat()]})
     return len(feeds)
 
 
