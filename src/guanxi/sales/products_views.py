@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
-from guanxi.customers.models import Category
+from guanxi.customers.selectors import category_list
 from guanxi.sales import products
 from guanxi.sales.models import Product
 from guanxi.sales.quotes_views import decimal_or_none, report_errors
@@ -112,7 +112,7 @@ def pricelist_form(request: HttpRequest, price_list_id: int | None = None) -> Ht
         "sales/pricelist_form.html",
         {
             "price_list": price_list,
-            "categories": Category.objects.order_by("path"),
+            "categories": category_list().order_by("path"),
             "rows": [(p, prices.get(p.pk)) for p in products.product_list(active=True)],
             "post": request.POST if request.method == "POST" else None,
         },
