@@ -68,6 +68,18 @@ def test_a_declined_hand_over_leaves_the_ticket_with_the_sender(users, customers
     assert api(users.agent1).post(f"/tickets/{ticket.pk}/handover/accept", {}).status_code == 409
 
 
+def test_the_same_person_may_decline_twice_with_the_same_note(users, customers, api):
+    ticket = make_ticket(users.agent1, customers.c1)
+    for _ in range(2):
+        assert _handover(api, users.agent1, ticket, to_user_id=users.lead1.pk, reason="请协助").status_code == 201
+        declined = api(users.lead1).post(f"/tickets/{ticket.pk}/handover/decline", {"note": "不属于本班组"})
+        assert declined.status_code == 200, declined.content
+    assert [h["status"] for h in api(users.agent1).get(f"/tickets/{ticket.pk}").json()["handovers"]] == [
+        "declined",
+        "declined",
+    ]
+
+
 def test_only_the_addressee_may_answer(users, customers, api):
     ticket = make_ticket(users.agent1, customers.c1)
     _handover(api, users.agent1, ticket, to_user_id=users.lead1.pk, reason="请协助")

@@ -75,7 +75,11 @@ def handover_chain(*, ticket: Ticket) -> list[Handover]:
 
 
 def pending_handover(*, ticket: Ticket) -> Handover | None:
-    return ticket.handovers.filter(status=Handover.Status.PENDING).select_related("to_user", "to_team").first()
+    return (
+        ticket.handovers.filter(status=Handover.Status.PENDING)
+        .select_related("from_user", "to_user", "to_team")
+        .first()
+    )
 
 
 def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:

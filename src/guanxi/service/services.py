@@ -276,20 +276,20 @@ def handover_accept(*, actor, ticket_id: int, note: str = "") -> Ticket:
 
     Of two people accepting the same team hand-over at once, one wins; the other gets a Conflict.
     """
-    return _handover_answer(actor=actor, ticket_id=ticket_id, accept=True, note=note)
+    ticket, _handover = _handover_answer(actor=actor, ticket_id=ticket_id, accept=True, note=note)
+    return ticket
 
 
 def handover_decline(*, actor, ticket_id: int, note: str) -> Handover:
     """The receiver refuses, with a reason; the ticket stays with the sender. Returns the declined request."""
     if not (note or "").strip():
         raise ValidationError({"note": _("Say why you decline.")})
-    _handover_answer(actor=actor, ticket_id=ticket_id, accept=False, note=note.strip())
-    return Handover.objects.select_related("from_user", "to_user", "to_team", "decided_by").get(
-        ticket_id=ticket_id, status=Handover.Status.DECLINED, decided_by=actor, note=note.strip()
-    )
+    _ticket, handover = _handover_answer(actor=actor, ticket_id=ticket_id, accept=False, note=note.strip())
+    return handover
 
 
-def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> Ticket:
+def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> tuple[Ticket, Handover]:
+    """Answer the ticket's pending request; returns the ticket and the request as decided."""
     require(actor, "service.change_ticket")
     now = timezone.now()
     with transaction.atomic():
@@ -305,6 +305,7 @@ def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> Ticke
         )
         if claimed != 1:
             raise Conflict(_("There is no hand-over waiting for an answer on this ticket."))
+        handover.status, handover.decided_at, handover.decided_by, handover.note = status, now, actor, note
         before = audit.snapshot(ticket, ["owner", "team"])
         if accept:
             ticket.owner = actor
@@ -317,7 +318,7 @@ def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> Ticke
         audit.record(
             actor=actor, action="handover_accept" if accept else "handover_decline", instance=ticket, changes=changes
         )
-    return ticket
+    return ticket, handover
 
 
 def is_handover_receiver(user, handover: Handover) -> bool:
