@@ -173,6 +173,25 @@ def test_renewal_reminders_are_sent_once_per_end_date(users, customers, monkeypa
     assert contracts_renewal.send_renewal_reminders(today=today) == 1
 
 
+def test_a_failed_reminder_is_retried_and_does_not_stop_the_others(users, customers, monkeypatch):
+    today = datetime.date(2026, 12, 5)
+    failing = signed_contract(users.am1, customers.c1, end_date=datetime.date(2026, 12, 30))
+    other = signed_contract(users.am1, customers.c1, end_date=datetime.date(2026, 12, 31))
+    reminders = []
+
+    def remind(contract, day):
+        if contract.pk == failing.pk and not reminders:
+            raise OSError("mail server down")
+        reminders.append(contract.pk)
+
+    monkeypatch.setattr(contracts_renewal, "_remind", remind)
+    assert contracts_renewal.send_renewal_reminders(today=today) == 1
+    assert reminders == [other.pk]
+    assert Contract.objects.get(pk=failing.pk).renewal_reminded_for is None
+    assert contracts_renewal.send_renewal_reminders(today=today) == 1
+    assert reminders == [other.pk, failing.pk]
+
+
 def test_the_reminder_is_an_activity_task_for_the_owner(users, customers):
     from guanxi.activities.models import Activity
 

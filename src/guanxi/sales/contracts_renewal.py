@@ -37,16 +37,22 @@ def send_renewal_reminders(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     sent = 0
     for contract in contracts_due_for_reminder(today):
-        with transaction.atomic():
-            claimed = (
-                Contract.objects.filter(pk=contract.pk, end_date=contract.end_date)
-                .exclude(renewal_reminded_for=contract.end_date)
-                .update(renewal_reminded_for=contract.end_date)
-            )
-            if claimed != 1:
-                continue
-            _remind(contract, today)
-            sent += 1
+        try:
+            with transaction.atomic():
+                claimed = (
+                    Contract.objects.filter(pk=contract.pk, end_date=contract.end_date)
+                    .exclude(renewal_reminded_for=contract.end_date)
+                    .update(renewal_reminded_for=contract.end_date)
+                )
+                if claimed != 1:
+                    continue
+                _remind(contract, today)
+        except Exception:
+            # E.g. the mail server is down: the claim rolled back, so the next run retries this contract; the other
+            # contracts (and the expiry step of the daily job) must not wait for it.
+            logger.exception("contract %s: renewal reminder failed; retried on the next run", contract.pk)
+            continue
+        sent += 1
     return sent
 
 
