@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from guanxi.activities import calendar, ical, reminders
+from guanxi.activities import notifications as notices
 from guanxi.activities.calendar import Event
 from guanxi.core.schemas import ConflictOut, ErrorOut
 
@@ -219,15 +220,15 @@ def set_reminder_preference(request: HttpRequest, payload: PreferenceIn):
 @router.get("/notifications", response={200: NotificationsOut, 401: ErrorOut, 422: ErrorOut})
 def list_notifications(request: HttpRequest, limit: int = Query(20, ge=1, le=100)):
     """Your unread in-app notices, newest first, and how many there are."""
-    unread, items = reminders.notifications_unread(user=request.user, limit=limit)
+    unread, items = notices.notifications_unread(user=request.user, limit=limit)
     return {"unread": unread, "items": items}
 
 
 @router.post("/notifications/{notification_id}/read", response={200: NotificationOut, **READ})
 def read_notification(request: HttpRequest, notification_id: int):
-    return reminders.notification_read(actor=request.user, notification_id=notification_id)
+    return notices.notification_read(actor=request.user, notification_id=notification_id)
 
 
 @router.post("/notifications/read-all", response={200: dict, 401: ErrorOut})
 def read_all_notifications(request: HttpRequest):
-    return {"read": reminders.notifications_read_all(actor=request.user)}
+    return {"read": notices.notifications_read_all(actor=request.user)}

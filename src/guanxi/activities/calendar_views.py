@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.activities import calendar, ical, reminders
+from guanxi.activities import notifications as notices
 from guanxi.activities.calendar_api import ics_response
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.selectors import users_in_scope
@@ -178,20 +179,19 @@ def reminder_preference(request: HttpRequest) -> HttpResponse:
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
     """The header's notice badge and its list (an htmx fragment, polled)."""
-    unread, items = reminders.notifications_unread(user=request.user, limit=10)
+    unread, items = notices.notifications_unread(user=request.user, limit=10)
     return render(request, "activities/calendar_notifications.html", {"unread": unread, "items": items})
 
 
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    reminders.notification_read(actor=request.user, notification_id=notification_id)
+    notices.notification_read(actor=request.user, notification_id=notification_id)
     return notifications(request)
 
 
 @login_required
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    reminders.notifications_read_all(actor=request.user)
+    notices.notifications_read_all(actor=request.user)
     return notifications(request)
-

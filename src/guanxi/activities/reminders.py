@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -210,26 +209,3 @@ def _url(activity: Activity) -> str:
         return reverse("activities:detail", args=[activity.pk])
     except NoReverseMatch:
         return ""
-
-
-# --- in-app notices -------------------------------------------------------------------------------------------------
-
-
-def notifications_unread(*, user, limit: int = 10) -> tuple[int, list[Notification]]:
-    """How many notices the user has not read, and the newest `limit` of them."""
-    unread = Notification.objects.filter(user=user, read_at__isnull=True)
-    return unread.count(), list(unread.order_by("-created_at", "-id")[:limit])
-
-
-def notification_read(*, actor, notification_id: int) -> Notification:
-    notice = Notification.objects.filter(user=actor, pk=notification_id).first()
-    if notice is None:
-        raise Http404  # someone else's notice is not found, not forbidden
-    if notice.read_at is None:
-        notice.read_at = timezone.now()
-        notice.save(update_fields=["read_at"])
-    return notice
-
-
-def notifications_read_all(*, actor) -> int:
-    return Notification.objects.filter(user=actor, read_at__isnull=True).update(read_at=timezone.now())

@@ -5,6 +5,7 @@ from guanxi.activities.models.planning import (  # noqa: F401
     ActivityReminder,
     CalendarFeed,
     Notification,
+    NotificationPreference,
     ReminderDelivery,
     VisitRule,
     WorkReport,

@@ -166,7 +166,8 @@ class ReminderDelivery(models.Model):
 
 
 class Notification(models.Model):
-    """A small in-app notice for one user (a reminder now; other apps may add theirs): unread until read_at."""
+    """An in-app notice for one user (activities.notifications.notify writes them; sales adds its own): unread until
+    read_at."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32)  # e.g. "activity_reminder"
@@ -184,10 +185,48 @@ class Notification(models.Model):
             models.Index(
                 fields=["user", "-created_at"], condition=Q(read_at__isnull=True), name="notification_unread_idx"
             ),
+            # The notification centre: WHERE user_id = ? ORDER BY created_at DESC, id DESC (keyset pages).
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_idx"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """How one user wants to hear of one kind of event: in the app (the header bell) and/or by email.
+
+    Without a row the kind's default applies (in-app for every kind; email for hand-over requests, SLA breaches and
+    return-visit results, see activities.notifications.EMAIL_BY_DEFAULT)."""
+
+    class Kind(models.TextChoices):
+        ASSIGNMENT = "assignment", _("Ticket assigned to me")
+        HANDOVER_REQUEST = "handover_request", _("Hand-over request")
+        HANDOVER_ANSWER = "handover_answer", _("Answer to my hand-over request")
+        SLA_WARNING = "sla_warning", _("SLA deadline approaching")
+        SLA_BREACH = "sla_breach", _("SLA breached or escalated")
+        RETURN_VISIT = "return_visit", _("Return-visit result")
+        MENTION = "mention", _("Mentioned in a note")
+        ACTIVITY_REMINDER = "activity_reminder", _("Activity reminder")
+        TICKET_REPLY = "ticket_reply", _("Reply on a ticket")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    in_app = models.BooleanField(_("in the app"), default=True)
+    email = models.BooleanField(_("by email"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_notification_preference_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}/{self.kind}: app={self.in_app} email={self.email}"
 
 
 class CalendarFeed(models.Model):
