@@ -5,6 +5,7 @@ from ninja.renderers import JSONRenderer
 
 from guanxi.activities.api import router as activities_router
 from guanxi.activities.calendar_api import router as calendar_router
+from guanxi.activities.notifications_api import router as notifications_router
 from guanxi.activities.reports_api import router as work_reports_router
 from guanxi.activities.visits_api import router as visit_plans_router
 from guanxi.core.api import router as core_router
@@ -38,6 +39,7 @@ api.add_router("/", customers_router)
 api.add_router("/", imports_router)
 api.add_router("/", calendar_router)  # before activities: /activities/{id}/ics is not /activities/{id}
 api.add_router("/", activities_router)
+api.add_router("/", notifications_router)
 api.add_router("/", visit_plans_router)
 api.add_router("/", work_reports_router)
 api.add_router("/", sales_router)

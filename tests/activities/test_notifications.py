@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from guanxi.activities import notifications
 from guanxi.activities.models import Notification, NotificationPreference
 from guanxi.core.models import AuditLog, Profile
-from tests.conftest import fresh
+from tests.conftest import errors_by_field, fresh
 
 
 def with_email(*people):
@@ -173,3 +173,97 @@ def test_preferences_default_and_set_all_or_nothing(users):
             actor=fresh(users.am1), preferences={"assignment": {"email": False}, "mention": {"email": "yes"}}
         )
     assert notifications.preferences_of(users.am1)["assignment"].email is True  # nothing half-written
+
+
+def test_mentions_in_activity_notes_reach_colleagues_who_may_see_it(users, customers):
+    from guanxi.activities import services
+    from tests.activities.factories import make_activity
+
+    activity = make_activity(users.am1, customers.c1, subject="拜访甲一", notes="请 @lead1 和 @am3 关注")
+    notice = Notification.objects.get(kind="mention")  # am3 (other branch) may not see the activity
+    assert notice.user_id == users.lead1.pk and "拜访甲一" in notice.title and notice.url.endswith(f"/{activity.pk}/")
+    activity.refresh_from_db()
+    services.activity_update(
+        actor=fresh(users.am1),
+        activity_id=activity.pk,
+        version=activity.version,
+        data={"notes": "请 @lead1 和 @am3 关注，@bm1 也看看"},
+    )
+    mentioned = sorted(Notification.objects.filter(kind="mention").values_list("user_id", flat=True))
+    assert mentioned == sorted([users.lead1.pk, users.bm1.pk])  # lead1 is not told twice
+
+
+# --- the centre's API and pages ----------------------------------------------------------------------------------
+
+
+def _notices(user, count):
+    for index in range(count):
+        notifications.notify(recipients=[user], kind="mention", title=f"通知{index}")
+
+
+def test_the_api_lists_keyset_pages_counts_unread_and_keeps_notices_private(api, users):
+    _notices(users.am1, 5)
+    _notices(users.am2, 1)
+    client = api(users.am1)
+    first = client.get("/notifications", {"limit": 2}).json()
+    assert first["unread"] == 5 and [n["title"] for n in first["items"]] == ["通知4", "通知3"]
+    second = client.get("/notifications", {"limit": 2, "cursor": first["next"]}).json()
+    assert [n["title"] for n in second["items"]] == ["通知2", "通知1"]
+    assert client.get("/notifications", {"cursor": "garbage"}).status_code == 422
+    theirs = Notification.objects.get(user=users.am2)
+    assert client.post(f"/notifications/{theirs.pk}/read").status_code == 404
+    assert theirs.pk not in [n["id"] for n in client.get("/notifications", {"limit": 100}).json()["items"]]
+    mine = first["items"][0]["id"]
+    assert client.post(f"/notifications/{mine}/read").json()["read_at"] is not None
+    assert client.get("/notifications/unread-count").json() == {"unread": 4}
+    unread = client.get("/notifications", {"unread_only": True, "limit": 100}).json()
+    assert len(unread["items"]) == 4 and mine not in [n["id"] for n in unread["items"]]
+    assert client.post("/notifications/read-all").json() == {"read": 4}
+    assert api(users.am2).get("/notifications/unread-count").json() == {"unread": 1}
+    assert api().get("/notifications").status_code == 401
+
+
+def test_the_list_reads_a_constant_number_of_queries(api, users, django_assert_max_num_queries):
+    _notices(users.am1, 30)
+    client = api(users.am1)
+    with django_assert_max_num_queries(6):
+        assert len(client.get("/notifications", {"limit": 50}).json()["items"]) == 30
+
+
+def test_the_preferences_api_reads_defaults_and_saves_all_or_nothing(api, users):
+    client = api(users.am1)
+    items = {p["kind"]: p for p in client.get("/notification-preferences").json()["items"]}
+    assert items["sla_breach"]["email"] is True and items["mention"]["email"] is False
+    assert all(p["in_app"] for p in items.values())
+    saved = put(client, "/notification-preferences", {"preferences": {"mention": {"email": True, "in_app": False}}})
+    assert saved.status_code == 200
+    items = {p["kind"]: p for p in saved.json()["items"]}
+    assert (items["mention"]["in_app"], items["mention"]["email"]) == (False, True)
+    bad = put(client, "/notification-preferences", {"preferences": {"mention": {"email": False}, "gossip": {}}})
+    assert bad.status_code == 422 and "gossip" in errors_by_field(bad)
+    assert notifications.preferences_of(users.am1)["mention"].email is True  # unchanged
+    assert notifications.preferences_of(users.am2)["mention"].email is False  # another user's untouched
+
+
+def test_the_pages_show_the_count_the_list_and_save_preferences(client, users):
+    _notices(users.am1, 2)
+    _notices(users.am2, 1)
+    client.force_login(users.am1)
+    bell = client.get("/activities/notifications/").content.decode()
+    assert '<span class="badge">2</span>' in bell and "/activities/notifications/all/" in bell
+    page = client.get("/activities/notifications/all/").content.decode()
+    assert "通知1" in page and "通知0" in page
+    assert page.count('class="unread"') == 2  # only am1's own
+    response = client.post("/activities/notifications/read-all/")
+    assert response.status_code == 302 and notifications.unread_count(user=users.am1) == 0
+    form = client.get("/activities/notifications/settings/").content.decode()
+    assert 'name="sla_breach.email" value="1" aria-label' in form
+    saved = client.post(
+        "/activities/notifications/settings/",
+        {"assignment.in_app": "1", "assignment.email": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert saved.status_code == 200 and "<form" in saved.content.decode()
+    prefs = notifications.preferences_of(users.am1)
+    assert prefs["assignment"] == notifications.Channels(in_app=True, email=True)
+    assert prefs["mention"] == notifications.Channels(in_app=False, email=False)  # unticked: both off

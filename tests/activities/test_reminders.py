@@ -137,7 +137,7 @@ def test_notices_are_listed_read_and_private(api, users, customers):
     assert body["unread"] == 2
     first = body["items"][0]["id"]
     assert api(users.am2).post(f"/notifications/{first}/read").status_code == 404
-    assert api(users.am2).get("/notifications").json() == {"unread": 0, "items": []}
+    assert api(users.am2).get("/notifications").json() == {"unread": 0, "items": [], "next": None}
     assert client.post(f"/notifications/{first}/read").json()["read_at"] is not None
     assert client.get("/notifications").json()["unread"] == 1
     assert client.post("/notifications/read-all").json() == {"read": 1}

@@ -1,4 +1,4 @@
-"""API of the calendar, its iCalendar feed, reminders and in-app notices (router tag "activities")."""
+"""API of the calendar, its iCalendar feed and reminders (router tag "activities"); notices: notifications_api."""
 
 from datetime import datetime
 
@@ -9,7 +9,6 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from guanxi.activities import calendar, ical, reminders
-from guanxi.activities import notifications as notices
 from guanxi.activities.calendar import Event
 from guanxi.core.schemas import ConflictOut, ErrorOut
 
@@ -88,21 +87,6 @@ class PreferenceIn(Schema):
 class PreferenceOut(Schema):
     minutes: int | None
     email: bool
-
-
-class NotificationOut(Schema):
-    id: int
-    kind: str
-    title: str
-    body: str
-    url: str
-    created_at: datetime
-    read_at: datetime | None
-
-
-class NotificationsOut(Schema):
-    unread: int
-    items: list[NotificationOut]
 
 
 def event_out(event: Event) -> dict:
@@ -215,20 +199,3 @@ def get_reminder_preference(request: HttpRequest):
 def set_reminder_preference(request: HttpRequest, payload: PreferenceIn):
     """Your default reminder: minutes before each planned activity you own or take part in, and email or not."""
     return reminders.preference_set(actor=request.user, minutes=payload.minutes, email=payload.email)
-
-
-@router.get("/notifications", response={200: NotificationsOut, 401: ErrorOut, 422: ErrorOut})
-def list_notifications(request: HttpRequest, limit: int = Query(20, ge=1, le=100)):
-    """Your unread in-app notices, newest first, and how many there are."""
-    unread, items = notices.notifications_unread(user=request.user, limit=limit)
-    return {"unread": unread, "items": items}
-
-
-@router.post("/notifications/{notification_id}/read", response={200: NotificationOut, **READ})
-def read_notification(request: HttpRequest, notification_id: int):
-    return notices.notification_read(actor=request.user, notification_id=notification_id)
-
-
-@router.post("/notifications/read-all", response={200: dict, 401: ErrorOut})
-def read_all_notifications(request: HttpRequest):
-    return {"read": notices.notifications_read_all(actor=request.user)}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from guanxi.activities import calendar_views, report_views, visit_views
+from guanxi.activities import calendar_views, notification_views, report_views, visit_views
 
 urlpatterns = [
     path("calendar/", calendar_views.calendar_page, name="calendar"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("notifications/", calendar_views.notifications, name="notifications"),
     path("notifications/<int:notification_id>/read/", calendar_views.notification_read, name="notification_read"),
     path("notifications/read-all/", calendar_views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/all/", notification_views.notification_list_page, name="notification_list"),
+    path("notifications/settings/", notification_views.notification_preferences, name="notification_preferences"),
     path("visit-plans/", visit_views.visit_plan_page, name="visit_plans"),
     path("visit-plans/rules/", visit_views.visit_rule_save, name="visit_rule_save"),
     path("reports/", report_views.report_list_page, name="reports"),

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,6 +64,7 @@ def activity_create(*, actor, data: dict, call_id: str | None = None) -> Activit
         audit.record(
             actor=actor, action="create", instance=activity, changes=_created(activity, contacts, participants)
         )
+        _notify_mentions(actor, activity, notes_before="")
     return activity
 
 
@@ -100,6 +102,8 @@ def activity_update(*, actor, activity_id: int, version: int, data: dict) -> Act
         if "participants" in changes:
             activity.participants.set(participants)
         audit.record(actor=actor, action="update", instance=activity, changes=changes)
+        if "notes" in changes:
+            _notify_mentions(actor, activity, notes_before=before["notes"] or "")
     return activity
 
 
@@ -196,6 +200,26 @@ def activities_move_to_survivor(*, actor, survivor, merged) -> dict[str, list[in
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _notify_mentions(actor, activity: Activity, *, notes_before: str) -> int:
+    """@username in the notes: each newly mentioned colleague who may see the activity hears of it (J4)."""
+    from guanxi.activities import notifications
+
+    already = notifications.mentioned_usernames(notes_before)
+    if not activity.notes or not notifications.mentioned_usernames(activity.notes) - already:
+        return 0
+    author = actor.get_full_name() or actor.username
+    subject = activity.subject
+    return notifications.notify_mentions(
+        actor=actor,
+        text=activity.notes,
+        url=reverse("activities:detail", args=[activity.pk]),
+        title=lambda: _("%(author)s mentioned you in %(subject)s") % {"author": author, "subject": subject},
+        visible_to=lambda user: (
+            user.username not in already and selectors.activity_visible(user=user, object_id=activity.pk)
+        ),
+    )
 
 
 def _input(data: dict) -> dict:

@@ -13,4 +13,8 @@ class ServiceConfig(AppConfig):
         from guanxi.service import timeline as service_timeline
 
         register("service.ticket", selectors.ticket_visible)
+        from guanxi.service import notices, sla
+
+        if notices.sla_hook not in sla.notify_hooks:
+            sla.notify_hooks.append(notices.sla_hook)  # SLA warnings, breaches, escalations → notification centre
         service_timeline.register_tickets()

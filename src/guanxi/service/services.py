@@ -25,7 +25,7 @@ from guanxi.core.selectors import org_unit_of
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.services import _save_versioned
-from guanxi.service import selectors, sla
+from guanxi.service import notices, selectors, sla
 from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketSubType
 from guanxi.service.models.config import Grade
 
@@ -268,6 +268,7 @@ def handover_request(
             instance=ticket,
             changes={"handover": [None, {"id": handover.pk, "to_user": to_user_id, "to_team": to_team_id}]},
         )
+        notices.handover_requested(handover, actor=actor)
     return handover
 
 
@@ -318,6 +319,7 @@ def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> tuple
         audit.record(
             actor=actor, action="handover_accept" if accept else "handover_decline", instance=ticket, changes=changes
         )
+        notices.handover_answered(handover, actor=actor)  # the sender hears the answer
     return ticket, handover
 
 
@@ -354,6 +356,7 @@ def handovers_expire(*, now=None) -> int:
                 for row in due
             ],
         )
+        notices.handovers_expired([row[0] for row in due])
     return len(due)
 
 
