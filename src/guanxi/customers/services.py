@@ -18,6 +18,7 @@ from guanxi.customers import selectors
 from guanxi.customers.models import Category, Contact, Customer, Region, Tag
 from guanxi.customers.normalize import name_key
 from guanxi.customers.numbering import reserve_customer_numbers, series_code
+from guanxi.customers.transfers import run_transfer_handlers
 from guanxi.customers.validators import normalize_credit_code, normalize_mobile
 
 # The customer fields clients write (API names), in the order forms and the merge page show them.
@@ -130,7 +131,8 @@ def customer_transfer(
 ) -> int:
     """Hand customers to another manager (A5): all of `from_user_id`'s (a departing manager), or the listed ones
     (from `from_user_id`, or from whoever owns them when it is None — the list page's bulk action).
-    Only owner and owning team change; each customer gets an audit entry. Returns how many moved."""
+    Owner and owning team change, each customer with an audit entry; other apps' open records follow through the
+    handlers of customers.transfers, in the same transaction. Returns how many moved."""
     require(actor, "customers.transfer_customer")
     if from_user_id is None and customer_ids is None:
         raise ValidationError({"from_user_id": _("This field is required.")})
@@ -164,6 +166,12 @@ def customer_transfer(
             entries=[
                 (c, {"owner": [c.owner_id, to_user_id], "org_unit": [c.org_unit_id, new_unit_id]}) for c in moving
             ],
+        )
+        run_transfer_handlers(
+            actor=actor,
+            previous_owners={c.pk: c.owner_id for c in moving},
+            to_user_id=to_user_id,
+            to_unit_id=new_unit_id,
         )
     return len(moving)
 
