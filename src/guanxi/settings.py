@@ -137,6 +137,8 @@ CELERY_BEAT_SCHEDULE = {
     "sales-contracts-daily": {"task": "sales.contracts_daily", "schedule": crontab(hour=7, minute=0)},
     # Hand-over expiry and SLA warnings/escalations (service.tasks.sweep); set-based and idempotent.
     "service-sweep": {"task": "service.sweep", "schedule": 60.0},
+    # Return visits whose time came become due, visits of reopened tickets are cancelled (service.return_visits).
+    "service-return-visits": {"task": "service.return_visits", "schedule": 60.0},
 }
 if GUANXI_EMBEDDED_BROKER:
     # The SQLAlchemy transport has no fanout exchange: no remote control, and a longer SQLite busy timeout.

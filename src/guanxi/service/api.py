@@ -7,6 +7,7 @@ from pydantic import Field
 from guanxi.core.masking import phone_for
 from guanxi.core.schemas import ConflictOut, ErrorOut
 from guanxi.service import selectors, services
+from guanxi.service.feedback_api import router as feedback_router
 from guanxi.service.filters import TicketFilters
 from guanxi.service.models import Ticket
 from guanxi.service.schemas import (
@@ -259,3 +260,7 @@ def update_holiday(request: HttpRequest, holiday_id: int, payload: HolidayPatch)
 def delete_holiday(request: HttpRequest, holiday_id: int):
     services.holiday_delete(actor=request.user, holiday_id=holiday_id)
     return 204, None
+
+
+# Return visits, satisfaction surveys and satisfaction/NPS figures (service/feedback_api.py).
+router.add_router("/", feedback_router)

@@ -18,3 +18,8 @@ class ServiceConfig(AppConfig):
         if notices.sla_hook not in sla.notify_hooks:
             sla.notify_hooks.append(notices.sla_hook)  # SLA warnings, breaches, escalations → notification centre
         service_timeline.register_tickets()
+        # Return visits and satisfaction surveys: the 360 panel, and audit history scoped like tickets and customers.
+        from guanxi.service import feedback_panels, return_visits, surveys  # noqa: F401
+
+        register("service.returnvisit", return_visits.visit_visible)
+        register("service.surveyinvitation", surveys.invitation_visible)

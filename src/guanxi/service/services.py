@@ -25,7 +25,7 @@ from guanxi.core.selectors import org_unit_of
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.services import _save_versioned
-from guanxi.service import notices, selectors, sla
+from guanxi.service import notices, return_visits, selectors, sla
 from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketSubType
 from guanxi.service.models.config import Grade
 
@@ -154,8 +154,12 @@ def ticket_transition(
     note: str = "",
     resolution: str = "",
     cause_id: int | None = None,
+    for_return_visit: bool = False,
 ) -> Ticket:
-    """Move a ticket along the state machine (TRANSITIONS); a move it does not allow is a Conflict (409)."""
+    """Move a ticket along the state machine (TRANSITIONS); a move it does not allow is a Conflict (409).
+
+    `for_return_visit`: a dissatisfied return visit reopens the ticket for the customer (return_visits.visit_record);
+    the visit agent needn't own it. Closing schedules the return visit."""
     require(actor, "service.change_ticket")
     if action not in TRANSITIONS:
         raise ValidationError({"action": _("Unknown action.")})
@@ -164,7 +168,8 @@ def ticket_transition(
     with transaction.atomic():
         ticket = selectors.ticket_get(user=actor, ticket_id=ticket_id, for_update=True)
         _check_version(ticket, version)
-        _check_may_act(actor, ticket)
+        if not (for_return_visit and action == "reopen"):
+            _check_may_act(actor, ticket)
         if ticket.status not in allowed_from:
             raise _refused(action, ticket.status)
         before = audit.snapshot(ticket)
@@ -193,6 +198,8 @@ def ticket_transition(
         _save_versioned(ticket, version, [name for name in changes if name not in ("version", "updated_at")])
         _event(ticket, actor, EVENT_OF[action], from_status=previous, to_status=target, note=note, at=now)
         audit.record(actor=actor, action=action, instance=ticket, changes=changes)
+        if action == "close":
+            return_visits.schedule(ticket, closed_at=now)
     return ticket
 
 

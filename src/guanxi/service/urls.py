@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guanxi.service import views
+from guanxi.service import feedback_urls, views
 
 app_name = "service"
 
@@ -12,3 +12,6 @@ urlpatterns = [
     path("<int:ticket_id>/handover/<str:answer>/", views.handover_answer, name="handover_answer"),
     path("<int:ticket_id>/<str:action>/", views.ticket_action, name="action"),
 ]
+
+# Return visits, satisfaction surveys, satisfaction/NPS (feedback_urls.py).
+urlpatterns += feedback_urls.urlpatterns

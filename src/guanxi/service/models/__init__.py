@@ -1,4 +1,12 @@
 """service models; each module owns one part of the domain and is imported here so Django finds it."""
 
 from guanxi.service.models.config import Holiday, SlaTarget, TicketCause, TicketSubType, TicketType  # noqa: F401
+from guanxi.service.models.feedback import (  # noqa: F401
+    ContactChannel,
+    ReturnVisit,
+    ReturnVisitAttempt,
+    ReturnVisitRule,
+    Survey,
+    SurveyInvitation,
+)
 from guanxi.service.models.ticket import Escalation, Handover, Ticket, TicketEvent  # noqa: F401
