@@ -267,3 +267,21 @@ def test_the_pages_show_the_count_the_list_and_save_preferences(client, users):
     prefs = notifications.preferences_of(users.am1)
     assert prefs["assignment"] == notifications.Channels(in_app=True, email=True)
     assert prefs["mention"] == notifications.Channels(in_app=False, email=False)  # unticked: both off
+
+
+def test_reminders_follow_the_in_app_choice_and_share_the_email_switch(users, customers):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from guanxi.activities import reminders
+    from tests.activities.factories import make_activity
+
+    with_email(users.am1)
+    notifications.preferences_set(actor=fresh(users.am1), preferences={"activity_reminder": {"in_app": False}})
+    assert notifications.preferences_of(users.am1)["activity_reminder"].email is True  # the reminder default
+    make_activity(users.am1, customers.c1, planned_start=timezone.now() + timedelta(minutes=5))
+    assert reminders.reminders_send() == 1
+    assert Notification.objects.count() == 0 and [m.to[0] for m in mail.outbox] == ["am1@example.com"]
+    notifications.preferences_set(actor=fresh(users.am1), preferences={"activity_reminder": {"email": False}})
+    assert reminders.preference_of(users.am1).email is False  # one switch, the calendar page shows it too

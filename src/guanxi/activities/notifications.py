@@ -176,7 +176,14 @@ def preferences_of(user) -> dict[str, Channels]:
             "kind", "in_app", "email"
         )
     }
-    return {kind: stored.get(kind, default_channels(kind)) for kind in Kind.values}
+    found = {kind: stored.get(kind, default_channels(kind)) for kind in Kind.values}
+    # Reminders keep their email choice in their own setting (the calendar page's "also by email"): one switch.
+    from guanxi.activities import reminders
+
+    found[Kind.ACTIVITY_REMINDER] = Channels(
+        in_app=found[Kind.ACTIVITY_REMINDER].in_app, email=reminders.preference_of(user).email
+    )
+    return found
 
 
 def preferences_set(*, actor, preferences: dict[str, dict]) -> dict[str, Channels]:
@@ -210,6 +217,13 @@ def preferences_set(*, actor, preferences: dict[str, dict]) -> dict[str, Channel
                 row.save(update_fields=["in_app", "email", "updated_at"])
             if changes:
                 audit.record(actor=actor, action="update", instance=row, changes=changes)
+        reminder_email = preferences.get(Kind.ACTIVITY_REMINDER, {}).get("email")
+        if reminder_email is not None:
+            from guanxi.activities import reminders
+
+            current = reminders.preference_of(actor)
+            if current.email != reminder_email:
+                reminders.preference_set(actor=actor, minutes=current.minutes, email=reminder_email)
     return preferences_of(actor)
 
 

@@ -163,12 +163,22 @@ def _claim(activity: Activity, user) -> ReminderDelivery | None:
     try:
         with transaction.atomic():
             delivery = ReminderDelivery.objects.create(activity=activity, user=user, starts_at=activity.planned_start)
-            with translation.override(_language_of(user)):
-                title, body = _message(activity)
-            Notification.objects.create(user=user, kind=KIND, title=title[:200], body=body[:500], url=_url(activity))
+            if _in_app(user):
+                with translation.override(_language_of(user)):
+                    title, body = _message(activity)
+                Notification.objects.create(
+                    user=user, kind=KIND, title=title[:200], body=body[:500], url=_url(activity)
+                )
     except IntegrityError:
         return None
     return delivery
+
+
+def _in_app(user) -> bool:
+    """The user's notification-centre choice for reminders in the app (on unless switched off)."""
+    from guanxi.activities.notifications import channels_for
+
+    return channels_for(user_ids=[user.pk], kind=KIND)[user.pk].in_app
 
 
 def _email(delivery: ReminderDelivery, activity: Activity, user) -> None:
