@@ -163,6 +163,14 @@ GUANXI_UPLOAD_MAX_UNPACKED_BYTES = int(os.environ.get("GUANXI_UPLOAD_MAX_UNPACKE
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
+# Service correspondence and email intake (docs/service.md "Correspondence and email intake").
+GUANXI_SERVICE_MAIL_ADDRESS = os.environ.get("GUANXI_SERVICE_MAIL_ADDRESS", "service@localhost")  # To: and From:
+GUANXI_SERVICE_MAIL_RECEIVER = os.environ.get("GUANXI_SERVICE_MAIL_RECEIVER", "")  # username: first-contact owner
+GUANXI_SERVICE_MAIL_TICKET_TYPE = os.environ.get("GUANXI_SERVICE_MAIL_TICKET_TYPE", "consultation")
+GUANXI_SERVICE_MAIL_MAX_BYTES = int(os.environ.get("GUANXI_SERVICE_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+GUANXI_SERVICE_IMAP_URL = os.environ.get("GUANXI_SERVICE_IMAP_URL", "")  # imaps://user:password@host:993/INBOX
+GUANXI_REPEAT_COMPLAINT_DAYS = int(os.environ.get("GUANXI_REPEAT_COMPLAINT_DAYS", "30"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},

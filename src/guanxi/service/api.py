@@ -7,6 +7,7 @@ from pydantic import Field
 from guanxi.core.masking import phone_for
 from guanxi.core.schemas import ConflictOut, ErrorOut
 from guanxi.service import selectors, services
+from guanxi.service.correspondence_api import router as correspondence_router
 from guanxi.service.feedback_api import router as feedback_router
 from guanxi.service.filters import TicketFilters
 from guanxi.service.models import Ticket
@@ -264,3 +265,6 @@ def delete_holiday(request: HttpRequest, holiday_id: int):
 
 # Return visits, satisfaction surveys and satisfaction/NPS figures (service/feedback_api.py).
 router.add_router("/", feedback_router)
+
+# A ticket's thread (messages, attachments) and the complaint flow (correspondence_api.py).
+router.add_router("/", correspondence_router)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guanxi.service import feedback_urls, views
+from guanxi.service import correspondence_urls, feedback_urls, views
 
 app_name = "service"
 
@@ -15,3 +15,6 @@ urlpatterns = [
 
 # Return visits, satisfaction surveys, satisfaction/NPS (feedback_urls.py).
 urlpatterns += feedback_urls.urlpatterns
+
+# A ticket's thread, its files and the customer's acceptance (correspondence_urls.py).
+urlpatterns += correspondence_urls.urlpatterns
