@@ -1,19 +1,23 @@
 """What the pipeline adds to other apps' registries: the "deals" panel of the customer 360 view and the search kinds
-"leads" and "opportunities". Both go through the scoped selectors."""
+"leads" and "opportunities". Both go through the scoped selectors; the searches use the bigram indexes of
+core.textsearch (a frequent word stops at `limit` candidates instead of sorting every match)."""
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from guanxi.core import search
 from guanxi.core.masking import phone_for
+from guanxi.core.textsearch import substring_matches
 from guanxi.customers.panels import Panel, register
+from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.validators import normalize_mobile
 from guanxi.sales.deals_selectors import deals_of_customer, opportunity_queryset
 from guanxi.sales.leads_selectors import lead_queryset
 
 PANEL_LIMIT = 20
+# Customers whose name matches that a deal search looks at (their deals in scope are then one indexed IN).
+CUSTOMER_CANDIDATES = 100
 
 
 def deals_panel(*, user, customer) -> dict:
@@ -42,13 +46,15 @@ def deals_panel(*, user, customer) -> dict:
 
 
 def search_leads(*, user, q: str, limit: int) -> list[search.SearchHit]:
+    """Leads whose company/person name or contact name contains every word (bigram indexes, sales migration 0005),
+    and a whole mobile number exactly (sales_lead_mobile_idx); mobile first, then newest first."""
     query = search.parse(q)
-    condition = Q()
-    for term in query.terms:
-        condition &= Q(company_name__icontains=term) | Q(contact_name__icontains=term)
-    if query.full_phone:
-        condition |= Q(mobile=normalize_mobile(query.full_phone))
-    leads = lead_queryset(user=user).filter(condition).order_by("-created_at", "-id")[:limit]
+    visible = lead_queryset(user=user).order_by()
+    exact = list(visible.filter(mobile=normalize_mobile(query.full_phone))[:limit]) if query.full_phone else []
+    terms = list(query.terms)
+    by_name = substring_matches(visible, "company_name", terms, limit)
+    by_contact = substring_matches(visible, "contact_name", terms, limit)
+    leads = _first_each(exact, _newest(by_name + by_contact, "created_at"), limit)
     return [
         search.SearchHit(
             id=lead.pk,
@@ -64,16 +70,16 @@ def search_leads(*, user, q: str, limit: int) -> list[search.SearchHit]:
 
 
 def search_opportunities(*, user, q: str, limit: int) -> list[search.SearchHit]:
+    """Deals whose name contains every word (bigram index, sales migration 0005), then deals of customers whose name
+    does (the customers' bigram index, among the customers the user may see); newest first within each."""
     query = search.parse(q)
-    condition = Q()
-    for term in query.terms:
-        condition &= Q(name__icontains=term) | Q(customer__name__icontains=term)
-    deals = (
-        opportunity_queryset(user=user)
-        .filter(condition)
-        .select_related("customer", "stage")
-        .order_by("-updated_at", "-id")[:limit]
-    )
+    terms = list(query.terms)
+    visible = opportunity_queryset(user=user).select_related("customer", "stage").order_by()
+    by_name = substring_matches(visible, "name", terms, limit)
+    their_customers = customer_queryset(user=user).only("id").order_by()
+    customers = substring_matches(their_customers, "name", terms, CUSTOMER_CANDIDATES)
+    by_customer = list(visible.filter(customer__in=[c.pk for c in customers])[:limit]) if customers else []
+    deals = _first_each(_newest(by_name, "updated_at"), _newest(by_customer, "updated_at"), limit)
     return [
         search.SearchHit(
             id=deal.pk,
@@ -83,6 +89,21 @@ def search_opportunities(*, user, q: str, limit: int) -> list[search.SearchHit]:
         )
         for deal in deals
     ]
+
+
+def _newest(rows: list, field: str) -> list:
+    return sorted(rows, key=lambda row: (getattr(row, field), row.pk), reverse=True)
+
+
+def _first_each(first: list, then: list, limit: int) -> list:
+    """`first`, then the rows of `then` not already there, at most `limit` in all."""
+    seen: set[int] = set()
+    rows = []
+    for row in (*first, *then):
+        if row.pk not in seen:
+            seen.add(row.pk)
+            rows.append(row)
+    return rows[:limit]
 
 
 register(Panel("deals", _("Deals"), deals_panel, "sales/deal_panel.html", order=40))

@@ -1,9 +1,50 @@
-# Reserved for: lead and deal search indexes.
-# Empty until that work adds its operations (one chained migration per parallel workstream).
+"""The global search finds leads and deals by any substring of their names through the bigram index customer names use.
+
+Without it the "leads" and "opportunities" search kinds were unindexed ILIKEs over every lead and deal in the user's
+scope (issue 4). Indexed columns: a lead's company/person name and contact name, a deal's name (a deal's customer is
+found through the customers' own name index). Database objects only, as customers/migrations/0004_search_indexes.py
+and activities/migrations/0004_subject_bigrams.py; the bigram function and SQLite's positions table come from the
+customers migration.
+"""
+
 from django.db import migrations
+
+from guanxi.core import textsearch
+
+INDEXES = [
+    ("sales_lead", "company_name", "sales_lead_company_bigram_idx"),
+    ("sales_lead", "contact_name", "sales_lead_contact_bigram_idx"),
+    ("sales_opportunity", "name", "sales_opp_name_bigram_idx"),
+]
+
+
+def create(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    for table, column, index in INDEXES:
+        if vendor == "postgresql":
+            schema_editor.execute(textsearch.postgresql_bigram_index_sql(table, column, index), params=None)
+        elif vendor == "sqlite":
+            for statement in textsearch.sqlite_bigram_index_sql(table, column):
+                schema_editor.execute(statement, params=None)
+    if vendor == "postgresql":
+        for table in sorted({table for table, _column, _index in INDEXES}):
+            schema_editor.execute(f"ANALYZE {table}", params=None)
+
+
+def drop(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    for table, column, index in INDEXES:
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {index}", params=None)
+        elif vendor == "sqlite":
+            for statement in textsearch.sqlite_drop_bigram_index_sql(table, column):
+                schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sales", "0004_seed_tariffs")]
+    dependencies = [
+        ("sales", "0004_seed_tariffs"),
+        ("customers", "0004_search_indexes"),
+    ]
 
-    operations = []
+    operations = [migrations.RunPython(create, drop, elidable=False)]
