@@ -25,7 +25,11 @@ def closed_by_lead(users, customer, ticket_type="complaint"):
 
     ticket = make_ticket(users.agent1, customer, ticket_type=ticket_type)
     services.handover_request(
-        actor=fresh(users.agent1), ticket_id=ticket.pk, version=ticket.version, to_user_id=users.lead1.pk, reason="转班长"
+        actor=fresh(users.agent1),
+        ticket_id=ticket.pk,
+        version=ticket.version,
+        to_user_id=users.lead1.pk,
+        reason="转班长",
     )
     services.handover_accept(actor=fresh(users.lead1), ticket_id=ticket.pk)
     return move(ticket, users.lead1, "accept", "resolve", "close")
@@ -279,7 +283,9 @@ def test_two_agents_recording_the_same_visit_at_once_one_wins():
         reference_data.seed(apps)
     build_org()
     people = SimpleNamespace(**build_users())
-    customer = customer_services.customer_create(actor=people.am1, data={"name": "回访并发客户", "kind": "organisation"})
+    customer = customer_services.customer_create(
+        actor=people.am1, data={"name": "回访并发客户", "kind": "organisation"}
+    )
     ticket = closed_by_lead(people, customer)
     visit = ReturnVisit.objects.get(ticket=ticket)
     barrier = threading.Barrier(2)
