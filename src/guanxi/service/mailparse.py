@@ -24,6 +24,7 @@ from html.parser import HTMLParser
 TICKET_NUMBER = re.compile(r"\[(GD\d{15})\]|\b(GD\d{15})\b")
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "euc-cn", "x-gbk", "csgb2312"}
 _ENCODED_WORD = re.compile(r"=\?([^?]+)\?([bBqQ])\?([^?]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)\s+(=\?)")
 
 
 @dataclass
@@ -82,19 +83,20 @@ def parse(raw: bytes) -> ParsedMail:
 
 
 def _decode_words(value: str) -> str:
-    """RFC 2047 encoded words the library left alone (GB-labelled text it could not decode) read as GB18030."""
+    """RFC 2047 encoded words of a header that holds GB-labelled ones (GB2312 text that is really GBK, which the
+    library cannot decode): the GB family read as GB18030, other charsets as labelled."""
 
     def word(match: re.Match) -> str:
-        charset, encoding, text = match.group(1).lower(), match.group(2).lower(), match.group(3)
-        if charset.split("*")[0] not in _GB_FAMILY:
-            return match.group(0)
+        charset, encoding, text = match.group(1).lower().split("*")[0], match.group(2).lower(), match.group(3)
+        charset = "gb18030" if charset in _GB_FAMILY else charset
         try:
             data = base64.b64decode(text + "===") if encoding == "b" else quopri.decodestring(text.replace("_", " "))
-            return data.decode("gb18030", errors="replace")
-        except ValueError:
+            return data.decode(charset, errors="replace")
+        except (ValueError, LookupError):
             return match.group(0)
 
-    return _ENCODED_WORD.sub(word, value)
+    # RFC 2047 §6.2: white space between two adjacent encoded words is not displayed.
+    return _ENCODED_WORD.sub(word, _BETWEEN_WORDS.sub(r"\1\2", value))
 
 
 def _header(message: EmailMessage, name: str) -> str:
