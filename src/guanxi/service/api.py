@@ -7,6 +7,7 @@ from pydantic import Field
 from guanxi.core.masking import phone_for
 from guanxi.core.schemas import ConflictOut, ErrorOut
 from guanxi.service import selectors, services
+from guanxi.service.agent_api import router as agent_router
 from guanxi.service.correspondence_api import router as correspondence_router
 from guanxi.service.feedback_api import router as feedback_router
 from guanxi.service.filters import TicketFilters
@@ -268,3 +269,6 @@ router.add_router("/", feedback_router)
 
 # A ticket's thread (messages, attachments) and the complaint flow (correspondence_api.py).
 router.add_router("/", correspondence_router)
+
+# Agent tools: reply templates, merging duplicate tickets, a ticket's linked activities (agent_api.py).
+router.add_router("/", agent_router)

@@ -21,13 +21,21 @@ from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, Ticket
 LIST_RELATED = ("customer", "owner", "receiver", "team")
 
 
-def ticket_queryset(*, user) -> QuerySet[Ticket]:
-    """All tickets `user` may see (see the module docstring)."""
+def ticket_queryset(*, user, team_id: int | None = None) -> QuerySet[Ticket]:
+    """All tickets `user` may see (see the module docstring); with `team_id`, only that team's.
+
+    A team inside the user's record scope (or any team for scope "all") needs no per-row visibility test: every one
+    of its tickets is visible through the team rule, so the ORs (owner, receiver, the hand-over EXISTS) are left out
+    of the SQL — the team queue's plan is then one index range scan of ticket_team_queue_idx, cheap to plan.
+    """
     scope = record_scope(user)
     tickets = Ticket.objects.all()
     if scope.level is None:
         return tickets.none()
-    if scope.level != ScopeLevel.ALL:
+    if team_id is not None:
+        tickets = tickets.filter(team_id=team_id)
+    whole_team = team_id is not None and (scope.level == ScopeLevel.ALL or team_id in scope.unit_ids)
+    if scope.level != ScopeLevel.ALL and not whole_team:
         pending = Handover.objects.filter(ticket_id=OuterRef("pk"), status=Handover.Status.PENDING)
         if scope.level == ScopeLevel.OWN:
             mine = Q(customer__owner_id=user.pk)
@@ -43,7 +51,7 @@ def ticket_queryset(*, user) -> QuerySet[Ticket]:
 
 def ticket_list(*, user, filters: TicketFilters, cursor: str | None = None, limit: int = 50) -> Page:
     """Tickets by SLA due time (most urgent first), keyset-paginated; a team's queue uses ticket_team_queue_idx."""
-    queryset = filters.apply(ticket_queryset(user=user)).select_related(*LIST_RELATED)
+    queryset = filters.apply(ticket_queryset(user=user, team_id=filters.team_id)).select_related(*LIST_RELATED)
     return keyset_page(queryset, ordering="sla_due_at", cursor=cursor, limit=limit)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guanxi.service import correspondence_urls, feedback_urls, views
+from guanxi.service import agent_urls, correspondence_urls, feedback_urls, views
 
 app_name = "service"
 
@@ -18,3 +18,6 @@ urlpatterns += feedback_urls.urlpatterns
 
 # A ticket's thread, its files and the customer's acceptance (correspondence_urls.py).
 urlpatterns += correspondence_urls.urlpatterns
+
+# Agent tools on the ticket page: reply-template picker, merge, linked activities (agent_urls.py).
+urlpatterns += agent_urls.urlpatterns

@@ -96,6 +96,16 @@ class Ticket(models.Model):
     cause = models.ForeignKey(
         TicketCause, verbose_name=_("cause"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A duplicate merged into another ticket of the same customer (closed, its history kept; see service.merge).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
+    merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -242,6 +252,8 @@ class TicketEvent(models.Model):
         SLA_WARNING = "sla_warning", _("SLA warning")
         SLA_BREACH = "sla_breach", _("SLA breached")
         ESCALATED = "escalated", _("Escalated")
+        MERGED = "merged", _("Merged into another ticket")
+        MERGED_FROM = "merged_from", _("Duplicate merged in")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"))
