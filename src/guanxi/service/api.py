@@ -11,6 +11,7 @@ from guanxi.service.agent_api import router as agent_router
 from guanxi.service.correspondence_api import router as correspondence_router
 from guanxi.service.feedback_api import router as feedback_router
 from guanxi.service.filters import TicketFilters
+from guanxi.service.knowledge_api import router as knowledge_router
 from guanxi.service.models import Ticket
 from guanxi.service.schemas import (
     ActionIn,
@@ -272,3 +273,6 @@ router.add_router("/", correspondence_router)
 
 # Agent tools: reply templates, merging duplicate tickets, a ticket's linked activities (agent_api.py).
 router.add_router("/", agent_router)
+
+# The knowledge base: articles, review, versions, search, suggestions, ticket links and votes (knowledge_api.py).
+router.add_router("/", knowledge_router)

@@ -23,3 +23,7 @@ class ServiceConfig(AppConfig):
 
         register("service.returnvisit", return_visits.visit_visible)
         register("service.surveyinvitation", surveys.invitation_visible)
+        # The knowledge base: the global search kind "articles", and audit history scoped like the articles.
+        from guanxi.service import knowledge_search, knowledge_selectors  # noqa: F401
+
+        register("service.article", knowledge_selectors.article_visible)

@@ -17,3 +17,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     "account_manager": list(_WORK),
     "service_agent": list(_WORK),
 }
+
+# Knowledge base (F3): every staff role reads published articles; those who answer customers write drafts; leads and
+# managers review (approve or reject) drafts written by others.
+_KB_READ = ["service.view_article"]
+_KB_WRITE = [*_KB_READ, "service.add_article", "service.change_article"]
+_KB_REVIEW = [*_KB_WRITE, "service.review_article"]
+for _role, _perms in {
+    "executive": _KB_READ,
+    "analyst": _KB_READ,
+    "branch_manager": _KB_REVIEW,
+    "team_lead": _KB_REVIEW,
+    "account_manager": _KB_WRITE,
+    "service_agent": _KB_WRITE,
+}.items():
+    ROLE_PERMISSIONS[_role].extend(_perms)

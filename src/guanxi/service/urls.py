@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from guanxi.service import agent_urls, correspondence_urls, feedback_urls, views
+from guanxi.service import agent_urls, correspondence_urls, feedback_urls, knowledge_urls, views
 
 app_name = "service"
 
@@ -21,3 +21,6 @@ urlpatterns += correspondence_urls.urlpatterns
 
 # Agent tools on the ticket page: reply-template picker, merge, linked activities (agent_urls.py).
 urlpatterns += agent_urls.urlpatterns
+
+# The knowledge base under /service/kb/ ("service:kb:…", knowledge_urls.py).
+urlpatterns += [path("kb/", include(knowledge_urls))]
