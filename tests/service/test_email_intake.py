@@ -1,17 +1,25 @@
 """Email intake and replies: real RFC 5322 messages parsed (RFC 2047 Chinese subjects and names in UTF-8 and GBK,
 multipart/alternative, HTML only, forwarded), a new ticket or a reply on one (matched by the ticket number in the
 subject), Message-ID idempotency, an unknown sender, replies sent through Django's email backend with threading
-headers and read back with the email package, and a real SMTP conversation with the aiosmtpd listener on 127.0.0.1."""
+headers and read back with the email package, a real SMTP conversation with the aiosmtpd listener on 127.0.0.1, and
+`guanxi service_mail_fetch` against a real IMAP server (pymap, in-memory)."""
 
 import base64
+import imaplib
 import smtplib
 import socket
+import subprocess
+import sys
+import time
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core import mail as outbox
+from django.core.management import CommandError, call_command
 
 from guanxi.activities.models import Notification
 from guanxi.service import intake, mailparse, smtpd
@@ -330,3 +338,60 @@ def test_a_real_smtp_conversation_makes_a_ticket_with_its_attachment(users):
     assert attachment.name == "电费单.pdf" and attachment.content_type == "application/pdf"
     with attachment.file.open("rb") as handle:
         assert handle.read() == PDF
+
+
+# --- a real IMAP mailbox --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def imap_server():
+    """A real IMAP server (pymap, in-memory backend) on a free port of 127.0.0.1, with one mailbox user."""
+    port = _free_port()
+    command = [str(Path(sys.executable).with_name("pymap")), "--host", "127.0.0.1", "--port", str(port), "--no-tls"]
+    process = subprocess.Popen(  # noqa: S603 - our own venv's pymap script, fixed arguments
+        [*command, "dict", "--demo-user", "kefu", "--demo-password", "mima"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _attempt in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"imap://kefu:mima@127.0.0.1:{port}/INBOX", port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_mailbox_fetch_takes_in_unseen_messages_once(users, customers, imap_server):
+    url, port = imap_server
+    ticket = make_ticket(users.agent1, customers.c1)
+    mailbox = imaplib.IMAP4("127.0.0.1", port)
+    mailbox.login("kefu", "mima")
+    for raw in (
+        raw_message(message_id="<imap-1@example.cn>"),
+        raw_message(subject=f"Re: [{ticket.number}] 补充材料", message_id="<imap-2@example.cn>"),
+        raw_message(message_id="<imap-1@example.cn>"),  # the same message twice in the mailbox
+    ):
+        assert mailbox.append("INBOX", None, None, raw)[0] == "OK"
+
+    out = StringIO()
+    call_command("service_mail_fetch", url=url, stdout=out)
+    assert out.getvalue().startswith("1 new tickets, 1 replies on tickets, 1 already taken in, 0 too large, 0 failed")
+    assert Ticket.objects.count() == 2 and TicketMessage.objects.filter(ticket=ticket).count() == 1
+    mailbox.select("INBOX")
+    assert mailbox.uid("SEARCH", None, "UNSEEN")[1] == [b""]  # every message marked seen
+    mailbox.logout()
+
+    out = StringIO()
+    call_command("service_mail_fetch", url=url, stdout=out)
+    assert out.getvalue().startswith("0 new tickets, 0 replies on tickets, 0 already taken in")
+
+
+def test_the_mailbox_fetch_reports_a_wrong_password(users, imap_server):
+    url, _port = imap_server
+    with pytest.raises(CommandError):
+        call_command("service_mail_fetch", url=url.replace("mima", "wrong"), stdout=StringIO())
