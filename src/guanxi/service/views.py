@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError as SchemaError
 
@@ -90,7 +91,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _status_choices():
     labels = dict(Ticket.Status.choices)
-    labels.update({"open": _("Open"), "all": _("All")})
+    # "Open" alone is also a deal's state in sales (进行中): the context keeps the tickets' wording (未办结).
+    labels.update({"open": pgettext("ticket filter", "Open"), "all": _("All")})
     return [(s, labels[s.value]) for s in StatusFilter]
 
 

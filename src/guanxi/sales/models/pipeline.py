@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.core.models import OrgUnit
 from guanxi.customers.models import Contact, Customer
@@ -58,7 +59,7 @@ class Stage(BilingualName):
     """One step of a pipeline with the probability of winning a deal that reached it (for the weighted forecast)."""
 
     class Outcome(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("stage outcome", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -175,7 +176,7 @@ class Opportunity(models.Model):
     """A deal (销售机会) with a customer moving through the stages of a pipeline."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal status", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
