@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.service.models.ticket import Ticket
 
@@ -117,8 +118,8 @@ class ComplaintHandling(models.Model):
 
     class Acceptance(models.TextChoices):
         NONE = "", _("Not asked yet")
-        ACCEPTED = "accepted", _("Accepted")
-        NOT_ACCEPTED = "not_accepted", _("Not accepted")
+        ACCEPTED = "accepted", pgettext_lazy("customer acceptance", "Accepted")
+        NOT_ACCEPTED = "not_accepted", pgettext_lazy("customer acceptance", "Not accepted")
 
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="handling")
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
