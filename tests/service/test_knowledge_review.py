@@ -32,7 +32,9 @@ def test_an_author_writes_and_a_reviewer_publishes(users, api):
     assert approved.status_code == 200, approved.content
     article = approved.json()
     assert article["draft"] is None and article["current"]["number"] == 1
-    assert article["current"]["reviewed_by"]["id"] == users.lead1.pk and article["current"]["review_comment"] == "内容准确"
+    assert (
+        article["current"]["reviewed_by"]["id"] == users.lead1.pk and article["current"]["review_comment"] == "内容准确"
+    )
     assert article["visibility"] == "customers" and sorted(article["tags"]) == ["停电", "报修"]
     assert api(users.exec1).get(f"/articles/{article_id}").json()["title"] == "停电报修处理流程"
     assert audit_count(object_type="service.article", object_id=str(article_id), action="approve") == 1
