@@ -180,3 +180,40 @@ def test_readers_cannot_write_and_categories_form_a_tree(users, api):
     assert created.status_code == 201
     article = Article.objects.get(pk=created.json()["id"])
     assert article.category == ArticleCategory.objects.get(name="缴费方式")
+
+
+def test_the_pages_write_review_and_compare(users, client):
+    client.force_login(users.agent1)
+    assert client.get("/service/kb/new/").status_code == 200
+    refused = client.post("/service/kb/new/", {"title": "", "body": "正文", "visibility": "internal"})
+    assert refused.status_code == 200 and Article.objects.count() == 0  # the form again, with the error
+    created = client.post(
+        "/service/kb/new/",
+        {"title": "抄表周期说明", "body": "每月抄表一次。", "visibility": "customers", "tags": "抄表，周期"},
+    )
+    article = Article.objects.get()
+    assert created.status_code == 302 and created["Location"] == f"/service/kb/{article.pk}/"
+    assert ArticleRevision.objects.get().tag_names == ["抄表", "周期"]
+    client.post(f"/service/kb/{article.pk}/submit/", {"version": Article.objects.get().version})
+    client.force_login(users.lead1)
+    page = client.get(f"/service/kb/{article.pk}/").content.decode()
+    assert f"/service/kb/{article.pk}/approve/" in page
+    client.post(f"/service/kb/{article.pk}/approve/", {"version": Article.objects.get().version})
+    assert Article.objects.get().current.number == 1
+    client.force_login(users.agent1)
+    assert client.get(f"/service/kb/{article.pk}/edit/").status_code == 200
+    client.post(
+        f"/service/kb/{article.pk}/edit/",
+        {
+            "version": Article.objects.get().version,
+            "title": "抄表周期说明",
+            "body": "每两个月抄表一次。",
+            "visibility": "customers",
+        },
+    )
+    client.post(f"/service/kb/{article.pk}/submit/", {"version": Article.objects.get().version})
+    client.force_login(users.lead2)
+    client.post(f"/service/kb/{article.pk}/approve/", {"version": Article.objects.get().version})
+    diff = client.get(f"/service/kb/{article.pk}/diff/", {"old": 1, "new": 2}).content.decode()
+    assert "每月抄表一次。" in diff and "每两个月抄表一次。" in diff
+    assert client.get(f"/service/kb/{article.pk}/diff/", {"old": 1}).status_code == 404
