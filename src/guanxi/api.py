@@ -16,6 +16,7 @@ from guanxi.customers.api_duplicates import router as duplicates_router
 from guanxi.customers.export_api import router as export_router
 from guanxi.imports.api import router as imports_router
 from guanxi.sales.api import router as sales_router
+from guanxi.service.analysis_api import router as service_analysis_router
 from guanxi.service.api import router as service_router
 
 
@@ -43,4 +44,5 @@ api.add_router("/", notifications_router)
 api.add_router("/", visit_plans_router)
 api.add_router("/", work_reports_router)
 api.add_router("/", sales_router)
+api.add_router("/", service_analysis_router)  # before service: /tickets/analysis is not /tickets/{ticket_id}
 api.add_router("/", service_router)

@@ -217,3 +217,39 @@ def test_the_pages_write_review_and_compare(users, client):
     diff = client.get(f"/service/kb/{article.pk}/diff/", {"old": 1, "new": 2}).content.decode()
     assert "每月抄表一次。" in diff and "每两个月抄表一次。" in diff
     assert client.get(f"/service/kb/{article.pk}/diff/", {"old": 1}).status_code == 404
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_of_two_reviewers_approving_one_draft_at_once_one_wins():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from guanxi.core.errors import StaleVersion
+    from guanxi.service import knowledge_services as services
+    from tests.conftest import build_org, build_users
+
+    build_org()
+    people = build_users()
+    article = submit(draft(people["agent1"]), people["agent1"])
+    barrier = threading.Barrier(2)
+
+    def approve(username):
+        try:
+            barrier.wait(timeout=30)
+            reviewer = get_user_model().objects.get(username=username)
+            return services.article_approve(actor=reviewer, article_id=article.pk, version=article.version)
+        except Exception as exc:  # noqa: BLE001 - the outcome of each racer is what the test inspects
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(approve, ["lead1", "lead2"]))
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(losers) == 1 and isinstance(losers[0], StaleVersion), results
+    assert list(ArticleRevision.objects.filter(article=article).values_list("number", flat=True)) == [1]
+    assert audit_count(object_type="service.article", object_id=str(article.pk), action="approve") == 1

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from guanxi.service import agent_urls, correspondence_urls, feedback_urls, knowledge_urls, views
+from guanxi.service import agent_urls, analysis_views, correspondence_urls, feedback_urls, knowledge_urls, views
 
 app_name = "service"
 
@@ -24,3 +24,9 @@ urlpatterns += agent_urls.urlpatterns
 
 # The knowledge base under /service/kb/ ("service:kb:…", knowledge_urls.py).
 urlpatterns += [path("kb/", include(knowledge_urls))]
+
+# Complaint analysis (F4): charts, figures and their XLSX export (analysis_views.py).
+urlpatterns += [
+    path("analysis/", analysis_views.analysis_page, name="analysis"),
+    path("analysis/export/", analysis_views.analysis_export, name="analysis_export"),
+]
