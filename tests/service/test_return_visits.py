@@ -318,3 +318,30 @@ def test_two_agents_recording_the_same_visit_at_once_one_wins():
     assert ReturnVisitAttempt.objects.filter(visit=visit).count() == 1
     reopened = TicketEvent.objects.filter(ticket=ticket, kind="reopened").count()
     assert reopened == (1 if visit.satisfaction == 1 else 0)
+
+
+def test_the_ticket_page_box_lists_the_visits_within_scope(users, customers):
+    from django.test import Client
+
+    ticket = closed_by_lead(users, customers.c1)
+    visit = ReturnVisit.objects.get(ticket=ticket)
+    client = Client()
+    client.force_login(users.agent1)
+    box = client.get(f"/service/return-visits/ticket/{ticket.pk}/")
+    assert box.status_code == 200
+    html = box.content.decode()
+    assert f"/service/return-visits/{visit.pk}/record/" in html  # agent1 is the assigned agent
+    lead = Client()
+    lead.force_login(users.lead1)
+    assert (
+        f"/return-visits/{visit.pk}/record/" in lead.get(f"/service/return-visits/ticket/{ticket.pk}/").content.decode()
+    )
+    outsider = Client()
+    outsider.force_login(users.agent2)
+    assert outsider.get(f"/service/return-visits/ticket/{ticket.pk}/").status_code == 404
+    response = client.post(
+        f"/service/return-visits/{visit.pk}/record/",
+        {"version": 1, "reached": "no", "channel": "phone", "next": f"/service/{ticket.pk}/"},
+    )
+    assert response.status_code == 302 and response.url == f"/service/{ticket.pk}/"
+    assert ReturnVisit.objects.get(pk=visit.pk).attempts == 1

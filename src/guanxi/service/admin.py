@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from guanxi.service.models import Holiday, SlaTarget, TicketCause, TicketSubType, TicketType
+from guanxi.service.models import Holiday, ReturnVisitRule, SlaTarget, TicketCause, TicketSubType, TicketType
 
 
 class SubTypeInline(admin.TabularInline):
@@ -32,3 +32,10 @@ class HolidayAdmin(admin.ModelAdmin):
     list_display = ("date", "kind", "name")
     list_filter = ("kind",)
     date_hierarchy = "date"
+
+
+@admin.register(ReturnVisitRule)
+class ReturnVisitRuleAdmin(admin.ModelAdmin):
+    """Per ticket type: hours after closing until the return visit, retry interval, attempts (return_visits.py)."""
+
+    list_display = ("ticket_type", "delay_hours", "retry_hours", "max_attempts", "channel")

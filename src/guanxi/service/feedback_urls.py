@@ -6,6 +6,7 @@ from guanxi.service import feedback_views
 
 urlpatterns = [
     path("return-visits/", feedback_views.visit_queue, name="return_visits"),
+    path("return-visits/ticket/<int:ticket_id>/", feedback_views.ticket_visits, name="ticket_return_visits"),
     path("return-visits/<int:visit_id>/record/", feedback_views.visit_record, name="return_visit_record"),
     path("surveys/", feedback_views.survey_list, name="surveys"),
     path("surveys/<int:survey_id>/", feedback_views.survey_detail, name="survey"),

@@ -17,7 +17,7 @@ from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import BadCursor
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import category_list
-from guanxi.service import return_visits, satisfaction, surveys
+from guanxi.service import return_visits, satisfaction, selectors, surveys
 from guanxi.service.models import ContactChannel, ReturnVisit, Survey
 
 QUEUE_LABELS = {
@@ -113,6 +113,22 @@ def visit_record(request: HttpRequest, visit_id: int) -> HttpResponse:
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
     return redirect("service:return_visits")
+
+
+@login_required
+def ticket_visits(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The ticket page's return-visit box (htmx fragment): the visits of the ticket, their attempts, the record form."""
+    ticket = selectors.ticket_get(user=request.user, ticket_id=ticket_id)
+    visits = return_visits.visits_of_ticket(ticket=ticket)
+    rows = [
+        {"visit": v, "may_record": v.status in ReturnVisit.OPEN and return_visits.may_record(request.user, v)}
+        for v in visits
+    ]
+    return render(
+        request,
+        "service/_ticket_visits.html",
+        {"ticket": ticket, "rows": rows, "channels": ContactChannel.choices},
+    )
 
 
 # --- surveys --------------------------------------------------------------------------------------------------------
