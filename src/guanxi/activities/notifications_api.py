@@ -30,27 +30,22 @@ class NotificationPageOut(Schema):
     unread: int = Field(description="How many of your notices are unread (all pages)")
 
 
-class UnreadOut(Schema):
+class NotificationUnreadOut(Schema):
     unread: int
 
 
-class ChannelsSchema(Schema):
-    in_app: bool
-    email: bool
-
-
-class PreferenceOut(Schema):
+class NotificationPreferenceOut(Schema):
     kind: str
     label: str
     in_app: bool
     email: bool
 
 
-class PreferencesOut(Schema):
-    items: list[PreferenceOut]
+class NotificationPreferencesOut(Schema):
+    items: list[NotificationPreferenceOut]
 
 
-class PreferencesIn(Schema):
+class NotificationPreferencesIn(Schema):
     preferences: dict[str, dict] = Field(
         description='{kind: {"in_app": bool, "email": bool}}; either key may be left out, kinds left out keep theirs'
     )
@@ -78,7 +73,7 @@ def list_notifications(
     return {"items": page.items, "next": page.next, "unread": notifications.unread_count(user=request.user)}
 
 
-@router.get("/notifications/unread-count", response={200: UnreadOut, 401: ErrorOut})
+@router.get("/notifications/unread-count", response={200: NotificationUnreadOut, 401: ErrorOut})
 def unread_count(request: HttpRequest):
     return {"unread": notifications.unread_count(user=request.user)}
 
@@ -94,13 +89,13 @@ def read_notification(request: HttpRequest, notification_id: int):
     return notifications.notification_read(actor=request.user, notification_id=notification_id)
 
 
-@router.get("/notification-preferences", response={200: PreferencesOut, 401: ErrorOut})
+@router.get("/notification-preferences", response={200: NotificationPreferencesOut, 401: ErrorOut})
 def get_preferences(request: HttpRequest):
     """Per kind of notice: in the app and/or by email (your choice, else the default)."""
     return preferences_out(notifications.preferences_of(request.user))
 
 
-@router.put("/notification-preferences", response={200: PreferencesOut, **READ})
-def set_preferences(request: HttpRequest, payload: PreferencesIn):
+@router.put("/notification-preferences", response={200: NotificationPreferencesOut, **READ})
+def set_preferences(request: HttpRequest, payload: NotificationPreferencesIn):
     """Set your channels for the kinds given; all or nothing (422 naming the kind)."""
     return preferences_out(notifications.preferences_set(actor=request.user, preferences=payload.preferences))

@@ -1,0 +1,69 @@
+"""The complaint analysis page (F4): filters, ECharts charts (static analysis.js, data in a JSON block: the CSP allows
+no inline script), the figures as tables, and the XLSX export of the same figures."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from guanxi.core.permissions import require
+from guanxi.service import analysis, selectors
+
+
+def _filters(request: HttpRequest) -> tuple[analysis.AnalysisFilters, dict[str, list[str]]]:
+    params = request.GET
+    try:
+        return analysis.filters_from(
+            date_from=params.get("from"),
+            date_to=params.get("to"),
+            team=params.get("team"),
+            repeat_days=params.get("repeat_days"),
+        ), {}
+    except ValidationError as exc:
+        return analysis.filters_from(date_from=None, date_to=None, team=None, repeat_days=None), exc.message_dict
+
+
+def _chart_labels() -> dict[str, str]:
+    """The words the charts show (translated here: analysis.js has no catalog)."""
+    return {
+        "tickets": _("Tickets"),
+        "response_met": _("Response met"),
+        "response_breached": _("Response missed"),
+        "resolution_met": _("Resolution met"),
+        "resolution_breached": _("Resolution missed"),
+        "response_rate": _("Response attainment (%)"),
+        "resolution_rate": _("Resolution attainment (%)"),
+        "complaints": _("Complaints"),
+        "repeats": _("Repeats"),
+        "satisfaction": _("Average satisfaction (1–5)"),
+        "visits": _("Return visits"),
+    }
+
+
+@login_required
+def analysis_page(request: HttpRequest) -> HttpResponse:
+    require(request.user, "service.view_ticket")
+    filters, errors = _filters(request)
+    result = analysis.complaint_analysis(user=request.user, filters=filters)
+    query = request.GET.copy()
+    context = {
+        "analysis": result,
+        "filters": filters,
+        "errors": errors,
+        "teams": selectors.handover_teams(user=request.user),
+        "chart_data": {**result.as_dict(), "labels": _chart_labels()},
+        "query": query.urlencode(),
+    }
+    return render(request, "service/analysis.html", context)
+
+
+@login_required
+def analysis_export(request: HttpRequest) -> HttpResponse:
+    require(request.user, "service.view_ticket")
+    filters, _errors = _filters(request)
+    body = analysis.analysis_xlsx(analysis.complaint_analysis(user=request.user, filters=filters))
+    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"complaint-analysis-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
