@@ -95,6 +95,13 @@ def test_pages_follow_the_same_scope(users, articles, client):
     assert client.get(f"/service/kb/{articles['draft'].pk}/").status_code == 404
     assert client.get(f"/service/kb/{articles['draft'].pk}/edit/").status_code == 404
     assert client.get(f"/service/kb/{articles['internal'].pk}/v1/").status_code == 200
+    assert (
+        f"/service/kb/{articles['internal'].pk}/edit/"
+        in client.get(f"/service/kb/{articles['internal'].pk}/").content.decode()
+    )
+    client.force_login(users.exec1)  # reads, does not write
+    assert client.get(f"/service/kb/{articles['internal'].pk}/edit/").status_code == 403
+    assert client.get("/service/kb/new/").status_code == 403
     client.force_login(users.lead1)
     page = client.get(f"/service/kb/{articles['draft'].pk}/").content.decode()
     assert "电费发票开具草稿" in page

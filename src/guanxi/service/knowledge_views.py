@@ -115,8 +115,8 @@ def kb_version(request: HttpRequest, article_id: int, number: int) -> HttpRespon
 def kb_edit(request: HttpRequest, article_id: int | None = None) -> HttpResponse:
     """New article, or the draft of an existing one (started from the published version)."""
     article = kb.article_get(user=request.user, article_id=article_id) if article_id else None
-    if article is None and not kb.can_write(request.user):
-        raise Http404
+    if not request.user.has_perm("service.add_article" if article is None else "service.change_article"):
+        raise PermissionDenied
     source = None
     if article is not None:
         source = article.draft if kb.may_see_draft(request.user, article) else article.current
