@@ -11,6 +11,7 @@ from guanxi.activities.visits_api import router as visit_plans_router
 from guanxi.core.api import router as core_router
 from guanxi.core.api_errors import install_error_handlers
 from guanxi.core.auth import api_auth
+from guanxi.core.openapi import install_unique_schema_names
 from guanxi.customers.api import router as customers_router
 from guanxi.customers.api_duplicates import router as duplicates_router
 from guanxi.customers.export_api import router as export_router
@@ -33,6 +34,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 install_error_handlers(api)
+install_unique_schema_names()  # one component name per model in openapi.json (ninja merges them by class name)
 api.add_router("/", core_router)
 api.add_router("/", duplicates_router)  # before customers: /customers/duplicates is not /customers/{customer_id}
 api.add_router("/", export_router)  # before customers, like duplicates

@@ -25,6 +25,20 @@ def test_a_broken_json_body_is_a_translated_422(users, lang, message, body):
         assert payload["detail"] == "部分字段无效。"
 
 
+@pytest.mark.parametrize("body", [b"false", b"[]", b'"zh-hans"', b"0", b"null"])
+def test_a_json_body_that_is_not_an_object_is_a_422_and_changes_nothing(users, body):
+    # PATCH /me has only optional fields: ninja read them as attributes of `false` and answered 200 (found by fuzzing)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(users.am1)
+    client.patch("/api/v1/me", {"language": "en", "phone": "13800138000"}, content_type="application/json")
+
+    response = client.patch("/api/v1/me", body, content_type="application/json")
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "__all__", "message": "Enter an object."}]
+    assert client.get("/api/v1/me").json()["language"] == "en"
+
+
 @pytest.mark.parametrize(
     "path",
     ["/regions?parent=1180591620717411303424", "/customers/1180591620717411303424", "/contacts/99999999999999999999"],

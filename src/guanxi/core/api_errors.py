@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
+from ninja.parser import Parser
 
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import BadCursor
@@ -69,7 +70,24 @@ def error_body(detail: str, errors: list[dict] | None = None) -> dict:
     return {"detail": detail, "errors": errors or []}
 
 
+class NotAnObject(ValueError):
+    """A JSON body that is not an object (`false`, `[]`, `"x"`): ninja would read the fields of a schema whose fields
+    are all optional from it as attributes, i.e. accept it as an empty object."""
+
+
+class JSONObjectParser(Parser):
+    """Every JSON body of the API is an object; anything else is invalid input (422), like broken JSON."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise NotAnObject
+        return data
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
+    api.parser = JSONObjectParser()
+
     @api.exception_handler(SchemaValidationError)
     def schema_invalid(request, exc):
         errors = [{"field": _field_of(e.get("loc", ())), "message": _schema_message(e)} for e in exc.errors]
@@ -133,7 +151,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
         if exc.status_code == 400 and exc.__cause__ is not None:
             # ninja's "Cannot parse request body" (broken JSON, bad encoding, a body that is not an object): invalid
             # input like any other, answered in the request's language and the usual shape.
-            message = _("The request body is not valid JSON.")
+            if isinstance(exc.__cause__, NotAnObject):
+                message = _("Enter an object.")
+            else:
+                message = _("The request body is not valid JSON.")
             body = error_body(_("Some fields are invalid."), [{"field": "__all__", "message": message}])
             return api.create_response(request, body, status=422)
         return api.create_response(request, error_body(str(exc)), status=exc.status_code)

@@ -19,11 +19,15 @@ def csv_cell(value) -> str:
 
 
 def xlsx_row(sheet, values: Iterable) -> list:
-    """Cells for `sheet.append()` of a write-only openpyxl sheet; strings stay strings even when they start with =."""
+    """Cells for `sheet.append()` of a write-only openpyxl sheet; strings stay strings even when they start with =.
+    Control characters XML cannot hold (a pasted vertical tab …) are dropped: openpyxl refuses the whole cell."""
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     cells = []
     for value in values:
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.replace(tzinfo=None)  # XLSX has no time zones; callers pass local times
         if isinstance(value, str) and value.startswith(FORMULA_STARTS):
