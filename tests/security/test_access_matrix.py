@@ -211,6 +211,8 @@ OPERATIONS: dict[str, Op] = {
     "GET /receivables/ageing": Op(anyone),
     "GET /tickets": Op(anyone),
     "GET /tickets/{ticket_id}": Op(read),
+    "GET /tickets/{ticket_id}/messages": Op(read),
+    "GET /tickets/{ticket_id}/complaint-handling": Op(read),
     "GET /ticket-types": Op(anyone),
     "GET /holidays": Op(anyone),
     "GET /customers/{customer_id}/timeline": Op(read),
@@ -306,6 +308,9 @@ UNCLASSIFIED: set[str] = {
     "POST /holidays",
     "PATCH /holidays/{holiday_id}",
     "DELETE /holidays/{holiday_id}",
+    "POST /tickets/{ticket_id}/messages",
+    "POST /tickets/{ticket_id}/acceptance",
+    "GET /tickets/{ticket_id}/message-attachments/{attachment_id}",  # no message attachment is built here
 }
 
 # UI pages: GET of every route. Views that only take POST answer 405 to everyone (their rules are those of the
@@ -347,6 +352,7 @@ PAGES: dict[str, object] = {
     "imports:errors": own_job,
 }
 PAGES.update({name: read for name in ["activities:detail", "sales:deal_detail", "sales:lead_detail", "service:detail"]})
+PAGES.update({"service:thread": read, "service:acceptance": POST_ONLY})
 # Pages whose rules are not declared yet (see UNCLASSIFIED): GET by every role, no 5xx, no out-of-scope data.
 UNCLASSIFIED_PAGES: set[str] = {
     "activities:home",
@@ -423,6 +429,7 @@ UNCLASSIFIED_PAGES: set[str] = {
     "service:handover",
     "service:handover_answer",
     "service:action",
+    "service:message_attachment",  # no message attachment is built here (tests/service/test_correspondence.py)
 }
 SECRET_URL_PAGES = {"activities:calendar_feed"}  # the iCalendar feed: its URL carries the user's feed token
 PAGE_PREFIXES_NOT_IN_MATRIX = ("admin/", "api/v1/")  # Django's admin (staff only, its own tests); the API above
