@@ -176,6 +176,28 @@ def test_export_is_an_xlsx_of_the_visible_reports_and_their_activities(api, user
     assert subjects == ["拜访甲一", "电话回访", "联合拜访"]
 
 
+def test_control_characters_in_a_report_do_not_break_the_export(api, users, week):
+    # pasted text with a control character (\x0b, \x1f) made openpyxl refuse the cell: a 500 (found by tests/fuzz)
+    rid = create(api(users.am1), summary="第一行\x0b第二行\x1f", plans="\x00计划").json()["id"]
+    api(users.am1).post(f"/work-reports/{rid}/submit", {"version": 1})
+
+    response = api(users.lead1).get("/work-reports/export")
+
+    assert response.status_code == 200
+    row = list(load_workbook(BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))[1]
+    assert row[7:9] == ("第一行第二行", "计划")
+
+
+def test_analysts_do_not_read_work_reports(api, users, week):
+    # analysts hold no activities.view_workreport (activities/roles.py): no report is in their scope
+    rid = create(api(users.am1), summary="周报").json()["id"]
+    api(users.am1).post(f"/work-reports/{rid}/submit", {"version": 1})
+
+    assert api(users.analyst1).get(f"/work-reports/{rid}").status_code == 404
+    assert api(users.analyst1).get("/work-reports").json()["items"] == []
+    assert api(users.lead1).get(f"/work-reports/{rid}").status_code == 200
+
+
 def test_a_draft_exports_its_live_activities(users, week):
     from tests.conftest import fresh
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from guanxi.activities.models import Activity
 from guanxi.core.errors import Conflict
 from guanxi.core.models import OrgUnit
+from guanxi.core.permissions import require
 from guanxi.core.scope import ScopeLevel, record_scope
 from guanxi.core.selectors import users_in_scope
 
@@ -183,6 +184,7 @@ def activity_move(*, actor, activity_id: int, version: int, start: datetime) -> 
     audit entry are theirs."""
     from guanxi.activities import selectors, services
 
+    require(actor, "activities.change_activity")  # 403 before 404, like every write
     if timezone.is_naive(start):
         start = timezone.make_aware(start)
     activity = selectors.activity_get(user=actor, activity_id=activity_id)

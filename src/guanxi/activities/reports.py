@@ -126,11 +126,11 @@ def items_summary(items: list[dict]) -> dict[str, dict[str, int]]:
 
 def report_queryset(*, user) -> QuerySet[WorkReport]:
     """Reports in the user's record scope (author = owner, the author's unit = unit); others' drafts only once they
-    were submitted and sent back (they have a reviewer)."""
+    were submitted and sent back (they have a reviewer). None without activities.view_workreport (the analyst)."""
+    if not user.has_perm("activities.view_workreport"):
+        return WorkReport.objects.none()
     reports = restrict(WorkReport.objects.all(), user, owner_field="author", unit_field="org_unit")
-    return reports.filter(
-        Q(author_id=user.pk) | ~Q(status=WorkReport.Status.DRAFT) | Q(reviewer__isnull=False)
-    )
+    return reports.filter(Q(author_id=user.pk) | ~Q(status=WorkReport.Status.DRAFT) | Q(reviewer__isnull=False))
 
 
 def report_list(*, user, filters: ReportFilters, cursor: str | None = None, limit: int = 50) -> Page:
@@ -166,6 +166,7 @@ def report_create(*, actor, period: str, day: date, data: dict | None = None) ->
 
 def report_update(*, actor, report_id: int, version: int, data: dict) -> WorkReport:
     """Change the free text of a draft (author only)."""
+    require(actor, "activities.change_workreport")
     texts = _texts(data)
     with transaction.atomic():
         report = _own_draft(actor, report_id)
@@ -182,6 +183,7 @@ def report_update(*, actor, report_id: int, version: int, data: dict) -> WorkRep
 
 def report_submit(*, actor, report_id: int, version: int) -> WorkReport:
     """Hand the draft to the team lead; its activities are frozen as they are now."""
+    require(actor, "activities.change_workreport")
     with transaction.atomic():
         report = _own_draft(actor, report_id)
         _check_version(report, version)
