@@ -8,6 +8,7 @@ index per team (docs/sales.md, "Record scope").
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import Count, F, Prefetch, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
@@ -16,8 +17,9 @@ from pydantic import BaseModel, Field
 
 from guanxi.core.models import OrgUnit
 from guanxi.core.pagination import Page, keyset_page
-from guanxi.core.scope import restrict
+from guanxi.core.scope import record_scope, restrict
 from guanxi.core.tree import subtree_ids
+from guanxi.customers.models import Customer
 from guanxi.sales.models import Competitor, Opportunity, Pipeline, Stage, StageChange, TeamMember
 
 CENT = Decimal("0.01")
@@ -85,8 +87,16 @@ def default_pipeline() -> Pipeline | None:
 
 
 def opportunity_queryset(*, user) -> QuerySet[Opportunity]:
-    """All deals `user` may see."""
-    return restrict(Opportunity.objects.all(), user, sensitive_field="customer__sensitive")
+    """All deals `user` may see.
+
+    The sensitive-customer rule is `customer_id NOT IN (sensitive customers)` rather than a join on customers: the join
+    made PostgreSQL probe (or hash) customers for every deal of a team's board, 17,700 probes and 0.4 s for one team on
+    1 M customers; the subquery reads the few sensitive ids once from a partial index (sales migration 0005) and the
+    board's totals stay on the deals' own index."""
+    deals = restrict(Opportunity.objects.all(), user)
+    if record_scope(user).sees_sensitive:
+        return deals
+    return deals.exclude(customer_id__in=Customer.objects.filter(sensitive=True).values("pk"))
 
 
 def opportunity_list(
@@ -169,21 +179,33 @@ def kanban_board(
         row["stage_id"]: row
         for row in deals.order_by()
         .values("stage_id")
-        .annotate(count=Count("id"), amount=Sum("amount"), weighted=Sum("weighted_amount"))
+        .annotate(count=Count("*"), amount=Sum("amount"), weighted=Sum("weighted_amount"))
     }
     # Open deals stand in open stages, so the board needs no stage filter; the "more" link reads only its column.
     stages = [s for s in pipeline.stages.all() if s.outcome == Stage.Outcome.OPEN and stage in (None, s.pk)]
-    # The top cards of each column: first their ids (a narrow windowed scan of the board index), then those rows with
-    # customer and owner — sorting every deal of the team with its joined columns would cost several times more.
-    top = (
-        deals.annotate(
-            row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()])
+    # The top cards of each column: first their ids, then those rows with customer and owner. On PostgreSQL one
+    # ordered LIMIT per column (UNION ALL) walks the board's (…, stage, updated_at, id) index and stops after the
+    # column's cards; a window over the whole board (ROW_NUMBER() OVER (PARTITION BY stage …)) read and sorted every
+    # open deal of the team first (0.2 s for a team of 17,500 deals on the bench data). SQLite allows no LIMIT inside
+    # a UNION: there the window stays (a SQLite installation has small teams).
+    if connections[deals.db].features.supports_slicing_ordering_in_compound:
+        per_stage = [
+            deals.filter(stage_id=s.pk)
+            .order_by("-updated_at", "-id")
+            .values_list("id", flat=True)[offset : offset + per_column]
+            for s in stages
+        ]
+        top = list(per_stage[0].union(*per_stage[1:], all=True)) if per_stage else []
+    else:
+        top = list(
+            deals.annotate(
+                row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()])
+            )
+            .filter(row__gt=offset, row__lte=offset + per_column)
+            .values_list("id", flat=True)
         )
-        .filter(row__gt=offset, row__lte=offset + per_column)
-        .values_list("id", flat=True)
-    )
     cards = (
-        Opportunity.objects.filter(pk__in=list(top))
+        Opportunity.objects.filter(pk__in=top)
         .select_related("customer", "owner")
         .only(
             "id",
@@ -254,7 +276,7 @@ def forecast(
     rows = (
         deals.order_by()
         .values(*keys)
-        .annotate(count=Count("id"), amount=Sum("amount"), weighted=Sum("weighted_amount"))
+        .annotate(count=Count("*"), amount=Sum("amount"), weighted=Sum("weighted_amount"))
         .order_by(*keys)
     )
     result = []

@@ -5,6 +5,11 @@ scope (issue 4). Indexed columns: a lead's company/person name and contact name,
 found through the customers' own name index). Database objects only, as customers/migrations/0004_search_indexes.py
 and activities/migrations/0004_subject_bigrams.py; the bigram function and SQLite's positions table come from the
 customers migration.
+
+Also a partial index of the few sensitive customers' ids: the deals' sensitive-customer rule is
+`customer_id NOT IN (SELECT id FROM customers_customer WHERE sensitive)` (sales.deals_selectors.opportunity_queryset),
+read once per query from this index instead of joining every deal of a kanban board to its customer. It lives here
+because only the sales scope asks for it; customers' own queries never filter on sensitive alone.
 """
 
 from django.db import migrations
@@ -17,9 +22,14 @@ INDEXES = [
     ("sales_opportunity", "name", "sales_opp_name_bigram_idx"),
 ]
 
+SENSITIVE_INDEX = "customers_sensitive_ids_idx"
+
 
 def create(apps, schema_editor):
     vendor = schema_editor.connection.vendor
+    schema_editor.execute(
+        f'CREATE INDEX IF NOT EXISTS "{SENSITIVE_INDEX}" ON "customers_customer" ("id") WHERE "sensitive"', params=None
+    )
     for table, column, index in INDEXES:
         if vendor == "postgresql":
             schema_editor.execute(textsearch.postgresql_bigram_index_sql(table, column, index), params=None)
@@ -33,6 +43,7 @@ def create(apps, schema_editor):
 
 def drop(apps, schema_editor):
     vendor = schema_editor.connection.vendor
+    schema_editor.execute(f'DROP INDEX IF EXISTS "{SENSITIVE_INDEX}"', params=None)
     for table, column, index in INDEXES:
         if vendor == "postgresql":
             schema_editor.execute(f"DROP INDEX IF EXISTS {index}", params=None)

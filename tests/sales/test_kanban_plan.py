@@ -1,0 +1,69 @@
+"""The kanban board's sensitive-customer rule: deals on sensitive customers are left out of totals and cards for users
+without the permission, by `customer_id NOT IN (sensitive ids)` read from a partial index — never a join of every deal
+of the board to its customer (which PostgreSQL planned as a hash join over all customers)."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from guanxi.sales import deals_selectors
+from tests.conftest import fresh
+from tests.sales.pipeline_factories import make_deal, pipeline
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def board(users, customers):
+    plain = [make_deal(users.am1, customers.c1, amount=Decimal("1000")) for _ in range(3)]
+    hidden = make_deal(
+        users.bm1, customers.sensitive, name="敏感客户的商机", amount=Decimal("5000"), owner_id=users.am1.pk
+    )
+    return plain, hidden
+
+
+def _enquiry(user) -> dict:
+    columns = deals_selectors.kanban_board(user=fresh(user), pipeline=pipeline())
+    return next(c for c in columns if c["stage"].code == "enquiry")
+
+
+@pytest.mark.parametrize(("who", "sees"), [("am1", False), ("lead1", False), ("bm1", True), ("exec1", True)])
+def test_deals_on_sensitive_customers_count_only_for_users_allowed_to_see_them(users, board, who, sees):
+    plain, hidden = board
+    column = _enquiry(getattr(users, who))
+
+    assert column["count"] == 3 + sees
+    assert column["amount"] == Decimal("3000") + (Decimal("5000") if sees else 0)
+    assert (hidden.pk in {card.pk for card in column["cards"]}) == sees
+    assert {d.pk for d in plain} <= {card.pk for card in column["cards"]}
+
+
+def _board_sql(user) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        deals_selectors.kanban_board(user=fresh(user), pipeline=pipeline())
+    return [q["sql"] for q in queries.captured_queries if "sales_opportunity" in q["sql"]]
+
+
+def test_the_board_reads_deals_without_joining_their_customers(users, board):
+    totals, top, cards = _board_sql(users.lead1)
+
+    for sql in (totals, top):
+        assert "JOIN" not in sql.upper()
+        assert '"customers_customer"' in sql and "NOT" in sql.upper()  # the sensitive ids, as a subquery
+    assert "JOIN" in cards.upper()  # only the 20-odd cards shown get their customer's name
+
+
+@pytest.mark.postgresql
+def test_postgresql_answers_the_totals_from_a_deal_index_and_the_sensitive_ids_index(users, board):
+    totals = _board_sql(users.lead1)[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny tables would be scanned whatever the indexes
+        cursor.execute("EXPLAIN " + totals)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert re.search(r"Index (Only )?Scan using sales_opp_\w+_idx on sales_opportunity", plan)  # board/stage index
+    assert "customers_sensitive_ids_idx" in plan
+    assert "Join" not in plan and "customers_customer_pkey" not in plan
