@@ -47,6 +47,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,  # ticket_customer_idx leads with customer_id
     )
     # An unknown caller (no customer yet): what they told us; the ticket is linked to a customer later.
     caller_name = models.CharField(_("caller name"), max_length=100, blank=True)
@@ -104,6 +105,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="merged_from",
+        db_index=False,  # ticket_merged_into_idx: partial, only the few merged tickets
     )
     merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -156,6 +158,8 @@ class Ticket(models.Model):
             ),
             # The 360 panel and the timeline: a customer's tickets, newest first.
             models.Index(fields=["customer", "created_at", "id"], name="ticket_customer_idx"),
+            # "Merged from" on a ticket's page (merge.merge_links): only merged duplicates are indexed.
+            models.Index(fields=["merged_into"], name="ticket_merged_into_idx", condition=Q(merged_into__isnull=False)),
         ]
 
     def __str__(self) -> str:
