@@ -270,6 +270,8 @@ def test_the_thread_reads_in_a_fixed_number_of_queries(users, customers, api, dj
             {"direction": "internal", "content": f"第{index}条", "files": [_file(f"{index}.txt", b"x")]},
         )
     fresh(users.agent1)
+    # 9 for the session, the user, the scope and the permissions; 3 for the thread (ticket, messages with authors,
+    # attachments), whatever the number of messages.
     with django_assert_max_num_queries(12):
         response = client.get(f"/tickets/{ticket.pk}/messages")
     assert len(response.json()["items"]) == 6
