@@ -395,3 +395,32 @@ def test_the_mailbox_fetch_reports_a_wrong_password(users, imap_server):
     url, _port = imap_server
     with pytest.raises(CommandError):
         call_command("service_mail_fetch", url=url.replace("mima", "wrong"), stdout=StringIO())
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_message_delivered_twice_at_once_makes_one_ticket(users):
+    """Two SMTP deliveries of one message race: the unique Message-ID lets one win; the other answers "duplicate" and
+    leaves no ticket behind (its whole transaction is rolled back)."""
+    import threading
+
+    from django.db import connection
+
+    raw = raw_message(message_id="<race@example.cn>")
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            outcomes.append(intake.receive(raw).outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["created", "duplicate"]
+    assert Ticket.objects.count() == 1 and TicketMessage.objects.count() == 1
