@@ -133,12 +133,16 @@ def test_a_visit_is_visible_only_where_its_ticket_is(users, customers, api):
         assert api(user).get(f"/return-visits/{visit.pk}").status_code == 200, user
         assert visit.pk in [v["id"] for v in api(user).get("/return-visits", {"queue": "open"}).json()["items"]]
         assert api(user).get(f"/tickets/{ticket.pk}/return-visits").status_code == 200
+        history = api(user).get("/audit", {"object_type": "service.returnvisit", "object_id": visit.pk})
+        assert history.status_code == 200, user
+        assert [e["action"] for e in history.json()["items"]] == ["return_visit_schedule"]
     for user in (users.agent2, users.bm2, users.lead3, users.am2):
         client = api(user)
         assert client.get(f"/return-visits/{visit.pk}").status_code == 404, user
         assert client.get("/return-visits", {"queue": "open"}).json()["items"] == []
         assert client.get(f"/tickets/{ticket.pk}/return-visits").status_code == 404
-        assert client.get(f"/audit/service.returnvisit/{visit.pk}").status_code in (403, 404)
+        history = client.get("/audit", {"object_type": "service.returnvisit", "object_id": visit.pk})
+        assert history.status_code == 404, user
         assert record(api, user, visit, satisfaction=5).status_code == 404
     assert ReturnVisit.objects.get(pk=visit.pk).attempts == 0
 

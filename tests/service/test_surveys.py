@@ -116,6 +116,9 @@ def test_an_answer_is_recorded_once_and_only_where_the_customer_is_visible(users
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "answered" and response.json()["recommend"] == 9
     assert audit_count(object_type="service.surveyinvitation", action="survey_answer") == 1
+    history = {"object_type": "service.surveyinvitation", "object_id": invitation_id}
+    assert [e["action"] for e in api(users.agent1).get("/audit", history).json()["items"]] == ["survey_answer"]
+    assert api(users.agent2).get("/audit", history).status_code == 404
     assert answer(api, users.agent1, invitation_id, recommend=3, satisfaction=1).status_code == 409
     stale = api(users.agent1).post(
         f"/survey-invitations/{invitation_id}/answer", {"version": 1, "recommend": 3, "satisfaction": 1}
