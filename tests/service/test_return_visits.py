@@ -349,3 +349,15 @@ def test_the_ticket_page_box_lists_the_visits_within_scope(users, customers):
     )
     assert response.status_code == 302 and response.url == f"/service/{ticket.pk}/"
     assert ReturnVisit.objects.get(pk=visit.pk).attempts == 1
+
+
+def test_the_beat_runs_the_sweep_task_every_minute(users, customers, settings, monkeypatch):
+    from guanxi.service import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["service-return-visits"]
+    assert entry == {"task": "service.return_visits", "schedule": 60.0}
+    clock = Clock(monkeypatch, at(2026, 3, 2, 10, 0))
+    closed_by_lead(users, customers.c1)
+    clock.set(clock.now + 25 * H)
+    assert tasks.return_visits_sweep.apply().get() == {"return_visits_due": 1, "return_visits_cancelled": 0}
+    assert tasks.return_visits_sweep.apply().get() == {"return_visits_due": 0, "return_visits_cancelled": 0}
