@@ -293,3 +293,15 @@ def test_the_ticket_page_shows_the_thread_and_records_a_reply_by_htmx(users, cus
     assert bad.status_code == 422 and 'class="error"' in bad.content.decode()
     fragment = client.get(f"/service/thread/{ticket.pk}/").content.decode()
     assert "Record the customer" in fragment or "客户" in fragment
+
+
+def test_the_reply_form_without_htmx_redirects_back_with_the_error(users, customers, api):
+    ticket = _complaint(users, customers.c1)
+    client = api(users.agent1).client
+    response = client.post(
+        f"/service/thread/{ticket.pk}/", {"direction": "outbound", "channel": "phone", "content": ""}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/service/{ticket.pk}/"
+    assert not TicketMessage.objects.filter(ticket=ticket).exists()
+    done = client.post(f"/service/thread/{ticket.pk}/", {"direction": "internal", "content": "备注", "channel": ""})
+    assert done.status_code == 302 and TicketMessage.objects.filter(ticket=ticket, direction="internal").count() == 1

@@ -71,9 +71,12 @@ def ticket_thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
             errors = exc.message_dict
         except (PermissionDenied, Conflict) as exc:
             errors = {"__all__": [str(exc)]}
+    if errors and not request.htmx:  # a plain form post (no JavaScript): back to the page with the messages
+        messages.error(request, " ".join(str(text) for texts in errors.values() for text in texts))
+        return redirect("service:detail", ticket.pk)
     if errors:
         response = render(request, "service/_thread.html", _context(request, ticket, errors=errors, values=values))
-        response.status_code = 422 if request.htmx else 200
+        response.status_code = 422
         return response
     status = selectors.ticket_get(user=request.user, ticket_id=ticket.pk).status
     if not request.htmx:
