@@ -12,7 +12,7 @@ from guanxi.service import selectors, services
 from guanxi.service.filters import TicketFilters
 from guanxi.service.models import Ticket
 from tests.conftest import fresh, make_customer
-from tests.service.factories import make_ticket
+from tests.service.factories import Clock, at, make_ticket
 
 
 def _team(code: str) -> int:
@@ -84,3 +84,18 @@ def test_the_shortcut_shows_exactly_what_the_scope_rule_shows(users, customers):
             )
             page = selectors.ticket_list(user=user, filters=TicketFilters(team_id=team), limit=200)
             assert {t.pk for t in page.items} == expected, (user.username, team)
+
+
+def test_cursor_pages_walk_tickets_with_the_same_deadline_in_id_order(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, at(2026, 3, 2, 9, 0))
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(5)]  # the same clock: the same deadlines
+    clock.set(at(2026, 3, 2, 9, 1))
+    later = make_ticket(users.agent1, customers.c1)
+    assert len({t.sla_due_at for t in tickets}) == 1
+    client, seen, path = api(users.agent1), [], f"/tickets?team_id={_team('B01-T3')}&limit=2"
+    page = client.get(path).json()
+    seen += [t["id"] for t in page["items"]]
+    while page["next"]:
+        page = client.get(f"{path}&cursor={page['next']}").json()
+        seen += [t["id"] for t in page["items"]]
+    assert seen == [t.pk for t in tickets] + [later.pk]

@@ -7,11 +7,13 @@ A user sees a ticket when
 and never, without customers.access_sensitive_customer, a ticket of a sensitive customer.
 """
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from guanxi.core.models import OrgUnit
-from guanxi.core.pagination import Page, keyset_page
+from guanxi.core.pagination import Page, _typed, decode_cursor, keyset_page
 from guanxi.core.roles import ScopeLevel
 from guanxi.core.scope import record_scope
 from guanxi.core.selectors import users_in_scope
@@ -50,9 +52,25 @@ def ticket_queryset(*, user, team_id: int | None = None) -> QuerySet[Ticket]:
 
 
 def ticket_list(*, user, filters: TicketFilters, cursor: str | None = None, limit: int = 50) -> Page:
-    """Tickets by SLA due time (most urgent first), keyset-paginated; a team's queue uses ticket_team_queue_idx."""
+    """Tickets by SLA due time (most urgent first), keyset-paginated; a team's queue uses ticket_team_queue_idx.
+
+    The cursor is one row comparison, (sla_due_at, id) > (value, id), rather than keyset_page's
+    `due >= v AND (due > v OR (due = v AND id > i))`: PostgreSQL estimates the latter as the product of three clauses
+    that are not independent of `status IN (open)` (open tickets are the ones due around now), guessed 28 rows where
+    10,000 matched at 1,000,000 tickets, and sorted the whole rest of the queue (570 ms) instead of reading 51 rows of
+    the index in order. The row comparison is one index condition with a sane estimate.
+    """
     queryset = filters.apply(ticket_queryset(user=user, team_id=filters.team_id)).select_related(*LIST_RELATED)
-    return keyset_page(queryset, ordering="sla_due_at", cursor=cursor, limit=limit)
+    if cursor:
+        value, last_id = _typed(Ticket, "sla_due_at", *decode_cursor(cursor))
+        table = Ticket._meta.db_table
+        after = RawSQL(  # noqa: S611  (table and columns from the model, values bound as parameters)
+            f'("{table}"."sla_due_at", "{table}"."id") > (%s, %s)',
+            (connection.ops.adapt_datetimefield_value(value), last_id),
+            output_field=BooleanField(),
+        )
+        queryset = queryset.filter(after)
+    return keyset_page(queryset, ordering="sla_due_at", cursor=None, limit=limit)
 
 
 def ticket_get(*, user, ticket_id: int, for_update: bool = False) -> Ticket:
