@@ -1,5 +1,6 @@
 """Every read of customers and contacts, already narrowed to what the user may see."""
 
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -79,11 +80,21 @@ def _finish(user, rows: list[dict]) -> list[dict]:
 
 
 def _tag_names(customer_ids: list[int]) -> dict[int, list[str]]:
-    """Tag names per customer, in the tags' own order (by name), in one statement."""
+    """Tag names per customer, in the tags' own order (by name), in one statement. Written in SQL: on a customer
+    detail, building this join through the ORM cost as much Python as the customer's own query."""
     names: dict[int, list[str]] = {}
-    links = Customer.tags.through.objects.filter(customer_id__in=customer_ids).order_by("tag__name", "tag_id")
-    for customer_id, name in links.values_list("customer_id", "tag__name"):
-        names.setdefault(customer_id, []).append(name)
+    if not customer_ids:
+        return names
+    links, tags = Customer.tags.through._meta.db_table, Tag._meta.db_table
+    marks = ", ".join(["%s"] * len(customer_ids))
+    sql = (
+        f"SELECT l.customer_id, t.name FROM {links} l JOIN {tags} t ON t.id = l.tag_id "  # noqa: S608 - table names from the models, values bound
+        f"WHERE l.customer_id IN ({marks}) ORDER BY t.name, t.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, customer_ids)
+        for customer_id, name in cursor.fetchall():
+            names.setdefault(customer_id, []).append(name)
     return names
 
 
