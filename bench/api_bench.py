@@ -44,6 +44,7 @@ from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not 
     CpuMeter,
     RawDb,
     Server,
+    bench_pythonpath,
     capture,
     condense_plan,
     free_port,
@@ -467,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     env.update(
         DATABASE_URL=with_application_name(args.database_url, f"{RUN_TAG}-guanxi"),
         GUANXI_HOME=str(DATA_DIR / "home"),
-        PYTHONPATH=str(BENCH_DIR),
+        PYTHONPATH=bench_pythonpath(),
         GUANXI_LOG_LEVEL="ERROR",
         DJANGO_SETTINGS_MODULE=args.settings,
         # Keep PostgreSQL connections for the whole run (default 60 s): a backend that ends mid-scenario would take

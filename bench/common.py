@@ -431,6 +431,12 @@ class CustomerWrites:
         return rows[0][0]
 
 
+def bench_pythonpath() -> str:
+    """bench/ first (floor, common), then the caller's PYTHONPATH: e.g. a git worktree's src/ ahead of the venv's
+    editable install, so its servers run the code being measured."""
+    return os.pathsep.join(part for part in (str(BENCH_DIR), os.environ.get("PYTHONPATH", "")) if part)
+
+
 def migrate(url: str) -> None:
     """Bring the bench database to the code's schema (other modules add tables after the data was generated)."""
     env = dict(

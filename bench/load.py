@@ -44,6 +44,7 @@ from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not 
     RUN_TAG,
     CpuMeter,
     RawDb,
+    bench_pythonpath,
     capture,
     free_port,
     machine_facts,
@@ -211,7 +212,7 @@ def refresh_versions(raw: RawDb, config_path: Path) -> None:
 def run_locust(target: str, port: int, seconds: int, args, config_path: Path, meters: dict, profile: bool = False):
     refresh_versions(meters["server"].raw, config_path)
     prefix = DATA_DIR / f"load-{target}{'-profile' if profile and not args.profile_main else ''}"
-    env = dict(os.environ, LOAD_CONFIG=str(config_path), LOAD_TARGET=target, PYTHONPATH=str(BENCH_DIR))
+    env = dict(os.environ, LOAD_CONFIG=str(config_path), LOAD_TARGET=target, PYTHONPATH=bench_pythonpath())
     command = [
         str(Path(sys.executable).parent / "locust"),
         "-f",
@@ -504,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     env.update(
         DATABASE_URL=with_application_name(url, f"{RUN_TAG}-guanxi"),
         GUANXI_HOME=str(DATA_DIR / "home"),
-        PYTHONPATH=str(BENCH_DIR),
+        PYTHONPATH=bench_pythonpath(),
         GUANXI_LOG_LEVEL="ERROR",
         DJANGO_SETTINGS_MODULE="guanxi.settings",
     )

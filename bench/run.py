@@ -53,6 +53,7 @@ from common import (  # noqa: E402
     CpuMeter,
     CustomerWrites,
     RawDb,
+    bench_pythonpath,
     capture,
     free_port,
     machine_facts,
@@ -543,7 +544,7 @@ def run_database(url: str, args) -> str | None:
     env.update(
         DATABASE_URL=with_application_name(url, f"{RUN_TAG}-guanxi"),
         GUANXI_HOME=str(DATA_DIR / "home"),
-        PYTHONPATH=str(BENCH_DIR),
+        PYTHONPATH=bench_pythonpath(),
         GUANXI_LOG_LEVEL="ERROR",
         DJANGO_SETTINGS_MODULE="guanxi.settings",
         GUANXI_CONN_MAX_AGE="3600",

@@ -1,5 +1,6 @@
-"""The floor's endpoints: a keyset-paginated, filtered customer list and a customer detail (ORM, as Guanxi), the
-replay of other reads' statements, and a customer create and update (the raw statements of common.CustomerWrites)."""
+"""The floor's endpoints: a keyset-paginated, filtered customer list and a customer detail (ORM values() rows, as
+Guanxi), the replay of other reads' statements, and a customer create and update (the raw statements of
+common.CustomerWrites)."""
 
 import base64
 import json
@@ -9,17 +10,17 @@ from typing import Any
 
 from common import CustomerWrites
 from django.db import connection, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import F, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Schema
+from pydantic import BaseModel
 
-from floor.models import Customer, Region, Tag
+from floor.models import Customer, Region
 
 api = NinjaAPI(title="floor", docs_url=None)
 
 
-class CustomerOut(Schema):
+class CustomerOut(BaseModel):
     id: int
     number: str
     name: str
@@ -47,33 +48,43 @@ class CustomerOut(Schema):
     merged_into_id: int | None
     version: int
 
-    @staticmethod
-    def resolve_category(obj) -> str | None:
-        return obj.category.name if obj.category_id else None
 
-    @staticmethod
-    def resolve_region(obj) -> str | None:
-        return obj.region.name if obj.region_id else None
-
-    @staticmethod
-    def resolve_owner(obj) -> str | None:
-        if not obj.owner_id:
-            return None
-        return f"{obj.owner.first_name} {obj.owner.last_name}".strip() or obj.owner.username
-
-    @staticmethod
-    def resolve_tags(obj) -> list[str]:
-        return [tag.name for tag in obj.tags.all()]
-
-
-class CustomerPage(Schema):
+class CustomerPage(BaseModel):
     items: list[CustomerOut]
     next: str | None
 
 
+# Rows from values(), as Guanxi's customer list and detail read them (customers.selectors.customer_rows).
+FIELDS = (
+    "id", "number", "name", "kind", "category_id", "region_id", "area", "address", "credit_code", "id_number",
+    "parent_id", "stage", "grade", "vip", "sensitive", "owner_id", "org_unit_id", "created_at", "updated_at",
+    "archived_at", "merged_into_id", "version",
+)  # fmt: skip
+
+
 def customers():
-    tags = Prefetch("tags", queryset=Tag.objects.only("id", "name"))
-    return Customer.objects.select_related("category", "region", "owner").prefetch_related(tags)
+    return Customer.objects.values(
+        *FIELDS,
+        category_name=F("category__name"),
+        region_name=F("region__name"),
+        owner_username=F("owner__username"),
+        owner_first_name=F("owner__first_name"),
+        owner_last_name=F("owner__last_name"),
+    )
+
+
+def with_tags(rows: list[dict]) -> list[dict]:
+    tags: dict[int, list[str]] = {}
+    links = Customer.tags.through.objects.filter(customer_id__in=[row["id"] for row in rows])
+    for customer_id, name in links.order_by("tag__name", "tag_id").values_list("customer_id", "tag__name"):
+        tags.setdefault(customer_id, []).append(name)
+    for row in rows:
+        row["category"] = row.pop("category_name")
+        row["region"] = row.pop("region_name")
+        username, first, last = row.pop("owner_username"), row.pop("owner_first_name"), row.pop("owner_last_name")
+        row["owner"] = (f"{first} {last}".strip() or username) if row["owner_id"] else None
+        row["tags"] = tags.get(row["id"], [])
+    return rows
 
 
 @api.get("/customers", response=CustomerPage)
@@ -101,17 +112,20 @@ def list_customers(
         queryset = queryset.filter(Q(name__gte=name) & (Q(name__gt=name) | Q(name=name, id__gt=last_id)))
     rows = list(queryset.order_by("name", "id")[: limit + 1])
     more = len(rows) > limit
-    rows = rows[:limit]
+    rows = with_tags(rows[:limit])
     next_cursor = None
     if more:
-        raw = json.dumps([rows[-1].name, rows[-1].pk], ensure_ascii=False).encode()
+        raw = json.dumps([rows[-1]["name"], rows[-1]["id"]], ensure_ascii=False).encode()
         next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return {"items": rows, "next": next_cursor}
 
 
 @api.get("/customers/{customer_id}", response=CustomerOut)
 def get_customer(request, customer_id: int):
-    return get_object_or_404(customers(), pk=customer_id)
+    rows = list(customers().filter(pk=customer_id))
+    if not rows:
+        raise Http404
+    return with_tags(rows)[0]
 
 
 # --------------------------------------------------------------------------------------------------------------------

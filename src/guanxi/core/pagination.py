@@ -22,7 +22,8 @@ class Page:
 
 
 def keyset_page(queryset: QuerySet, *, ordering: str, cursor: str | None, limit: int) -> Page:
-    """One page of `queryset` ordered by `ordering` (a non-null field, optionally "-"-prefixed) then id."""
+    """One page of `queryset` (models or values() rows holding `id` and the field) ordered by `ordering` (a non-null
+    field, optionally "-"-prefixed) then id."""
     descending = ordering.startswith("-")
     field = ordering.lstrip("-")
     queryset = queryset.order_by(ordering, "-id" if descending else "id")
@@ -38,7 +39,7 @@ def keyset_page(queryset: QuerySet, *, ordering: str, cursor: str | None, limit:
     rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(_value(rows[-1], field), rows[-1].pk) if has_more else None
+    next_cursor = encode_cursor(_value(rows[-1], field), _value(rows[-1], "id")) if has_more else None
     return Page(items=rows, next=next_cursor)
 
 
@@ -78,5 +79,5 @@ def _typed(model: type[models.Model], field: str, value, last_id: int) -> tuple:
 
 
 def _value(obj, field: str):
-    value = getattr(obj, field)
+    value = obj[field] if isinstance(obj, dict) else getattr(obj, field)  # a model or a values() row
     return value.isoformat() if hasattr(value, "isoformat") else value

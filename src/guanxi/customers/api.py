@@ -12,6 +12,7 @@ from guanxi.customers.schemas import (
     ContactOut,
     ContactPatch,
     CustomerCreatedOut,
+    CustomerData,
     CustomerIn,
     CustomerOut,
     CustomerPage,
@@ -38,7 +39,7 @@ class CustomerListQuery(CustomerFilters):
 def list_customers(request: HttpRequest, query: Query[CustomerListQuery]):
     """Customers you may see, filtered and keyset-paginated: follow `next` for the following page."""
     filters = CustomerFilters(**query.model_dump(include=set(CustomerFilters.model_fields)))
-    return selectors.customer_list(
+    return selectors.customer_rows(
         user=request.user, filters=filters, ordering=query.ordering, cursor=query.cursor, limit=query.limit
     )
 
@@ -67,9 +68,9 @@ def transfer_customers(request: HttpRequest, payload: TransferIn):
     return {"transferred": count}
 
 
-@router.get("/customers/{customer_id}", response={200: CustomerOut, **READ})
+@router.get("/customers/{customer_id}", response={200: CustomerData, **READ})
 def get_customer(request: HttpRequest, customer_id: int):
-    return selectors.customer_get(user=request.user, customer_id=customer_id)
+    return selectors.customer_row(user=request.user, customer_id=customer_id)
 
 
 @router.get("/customers/{customer_id}/overview", response={200: OverviewOut, **READ})

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from guanxi.core.masking import id_number_for, phone_for
 from guanxi.customers.models import Contact, Customer
@@ -56,7 +56,9 @@ class CustomerPatch(Schema):
     owner_id: int | None = None
 
 
-class CustomerOut(Schema):
+class CustomerData(BaseModel):
+    """A customer as the API shows it, from plain values (list and detail: customers.selectors.customer_rows)."""
+
     id: int
     number: str
     name: str
@@ -84,6 +86,10 @@ class CustomerOut(Schema):
     merged_into_id: int | None = Field(None, description="Set on a merged customer (tombstone): the survivor's id")
     version: int
 
+
+class CustomerOut(Schema, CustomerData):
+    """The same fields, read from a Customer instance."""
+
     @staticmethod
     def resolve_category(obj) -> str | None:
         return obj.category.name if obj.category_id else None
@@ -105,8 +111,10 @@ class CustomerOut(Schema):
         return id_number_for(context["request"].user, obj.id_number) if obj.id_number else obj.id_number
 
 
-class CustomerPage(Schema):
-    items: list[CustomerOut]
+class CustomerPage(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # a core.pagination.Page of rows
+
+    items: list[CustomerData]
     next: str | None
 
 

@@ -1,8 +1,10 @@
 """Every read of customers and contacts, already narrowed to what the user may see."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from guanxi.core.masking import id_number_for
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.scope import restrict
 from guanxi.customers.filters import CustomerFilters
@@ -22,6 +24,78 @@ def customer_list(
         Prefetch("tags", queryset=Tag.objects.only("id", "name"))
     )
     return keyset_page(queryset, ordering=ordering, cursor=cursor, limit=limit)
+
+
+# The columns of CustomerData that are the customer's own.
+ROW_FIELDS = (
+    "id", "number", "name", "kind", "category_id", "region_id", "area", "address", "credit_code", "id_number",
+    "parent_id", "stage", "grade", "vip", "sensitive", "owner_id", "org_unit_id", "created_at", "updated_at",
+    "archived_at", "merged_into_id", "version",
+)  # fmt: skip
+
+
+def customer_rows(
+    *, user, filters: CustomerFilters, ordering: str = "name", cursor: str | None = None, limit: int = 50
+) -> Page:
+    """customer_list as plain rows (the API's list): category, region and owner as names, tags as a list, ID numbers
+    masked as `user` may see them. Building 50 customers with three joined models each cost more Python than the
+    rest of the request together; rows from values() cost a fraction of it."""
+    page = keyset_page(
+        _rows(filters.apply(customer_queryset(user=user))), ordering=ordering, cursor=cursor, limit=limit
+    )
+    _finish(user, page.items)
+    return page
+
+
+def customer_row(*, user, customer_id: int) -> dict:
+    """customer_get as a plain row (the API's detail, see customer_rows); 404 when absent or out of scope."""
+    rows = list(_rows(customer_queryset(user=user).filter(pk=customer_id)))
+    if not rows:
+        raise Http404
+    return _finish(user, rows)[0]
+
+
+def _rows(queryset: QuerySet[Customer]) -> QuerySet:
+    return queryset.values(
+        *ROW_FIELDS,
+        category_name=F("category__name"),
+        region_name=F("region__name"),
+        owner_username=F("owner__username"),
+        owner_first_name=F("owner__first_name"),
+        owner_last_name=F("owner__last_name"),
+    )
+
+
+def _finish(user, rows: list[dict]) -> list[dict]:
+    tags = _tag_names([row["id"] for row in rows])
+    for row in rows:
+        row["category"] = row.pop("category_name")
+        row["region"] = row.pop("region_name")
+        username, first, last = row.pop("owner_username"), row.pop("owner_first_name"), row.pop("owner_last_name")
+        row["owner"] = (f"{first} {last}".strip() or username) if row["owner_id"] else None
+        row["tags"] = tags.get(row["id"], [])
+        if row["id_number"]:
+            row["id_number"] = id_number_for(user, row["id_number"])
+    return rows
+
+
+def _tag_names(customer_ids: list[int]) -> dict[int, list[str]]:
+    """Tag names per customer, in the tags' own order (by name), in one statement. Written in SQL: on a customer
+    detail, building this join through the ORM cost as much Python as the customer's own query."""
+    names: dict[int, list[str]] = {}
+    if not customer_ids:
+        return names
+    links, tags = Customer.tags.through._meta.db_table, Tag._meta.db_table
+    marks = ", ".join(["%s"] * len(customer_ids))
+    sql = (
+        f"SELECT l.customer_id, t.name FROM {links} l JOIN {tags} t ON t.id = l.tag_id "  # noqa: S608 - table names from the models, values bound
+        f"WHERE l.customer_id IN ({marks}) ORDER BY t.name, t.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, customer_ids)
+        for customer_id, name in cursor.fetchall():
+            names.setdefault(customer_id, []).append(name)
+    return names
 
 
 def customer_get(*, user, customer_id: int) -> Customer:
