@@ -20,6 +20,7 @@ from guanxi.activities.models import Activity
 from guanxi.activities.panels import entry_data
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import BadCursor
+from guanxi.core.permissions import require
 from guanxi.customers.selectors import contacts_of_customer, customer_get
 
 STALE = _("This record was changed by someone else. Reload it and apply your change again.")
@@ -76,6 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def activity_create(request: HttpRequest) -> HttpResponse:
     """New activity / log a call. `?customer=<id>` (the 360 view's button) fixes the customer and offers its contacts;
     `?kind=` preselects the kind."""
+    require(request.user, "activities.add_activity")  # read-only roles get no form they cannot submit
     customer = None
     if (request.GET.get("customer") or "").isdigit():
         customer = customer_get(user=request.user, customer_id=int(request.GET["customer"]))
@@ -107,6 +109,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def activity_edit(request: HttpRequest, activity_id: int) -> HttpResponse:
+    require(request.user, "activities.change_activity")
     activity = selectors.activity_get(user=request.user, activity_id=activity_id)
     contacts = contacts_of_customer(user=request.user, customer_id=activity.customer_id) if activity.customer_id else ()
     form = ActivityForm(request.POST or None, initial=ActivityForm.initial_for(activity), contacts=contacts)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import BadCursor
+from guanxi.core.permissions import require
 from guanxi.customers import selectors as customer_selectors
 from guanxi.sales import contracts, contracts_files, receivables
 from guanxi.sales.models import Contract, Payment
@@ -64,6 +65,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @login_required
 def contract_form(request: HttpRequest, contract_id: int | None = None) -> HttpResponse:
+    require(request.user, "sales.change_contract" if contract_id else "sales.add_contract")  # no form it cannot submit
     contract = contracts.contract_get(user=request.user, contract_id=contract_id) if contract_id else None
     customer = contract.customer if contract else None
     if customer is None and request.GET.get("customer", "").isdigit():

@@ -103,6 +103,7 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @login_required
 def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
+    require(request.user, "sales.change_opportunity")  # read-only roles get no form they cannot submit
     deal = deals_selectors.opportunity_get(user=request.user, opportunity_id=deal_id)
     initial = {
         "name": deal.name,

@@ -67,6 +67,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 
 @login_required
 def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
+    require(request.user, "sales.change_lead")  # read-only roles get no form they cannot submit
     lead = leads_selectors.lead_get(user=request.user, lead_id=lead_id)
     form = LeadForm(request.POST or None, initial=LeadForm.initial_for(lead))
     stale = False
@@ -134,6 +135,8 @@ def lead_assign(request: HttpRequest, lead_id: int) -> HttpResponse:
 def lead_convert(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Convert: shows the existing customers the duplicate check finds, the user picks one or a new customer, and
     names the deal; one service call does the rest."""
+    require(request.user, "sales.change_lead")  # the service (lead_convert) needs both
+    require(request.user, "sales.add_opportunity")
     lead = leads_selectors.lead_get(user=request.user, lead_id=lead_id)
     if lead.status == Lead.Status.CONVERTED:
         messages.info(request, _("This lead is already converted."))

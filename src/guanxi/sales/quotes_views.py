@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import BadCursor
+from guanxi.core.permissions import require
 from guanxi.customers import selectors as customer_selectors
 from guanxi.sales import contracts, products, quotes
 from guanxi.sales.models import Quote
@@ -110,6 +111,7 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
 @login_required
 def quote_form(request: HttpRequest, quote_id: int | None = None) -> HttpResponse:
     """New quote (customer from ?customer=) or edit a draft."""
+    require(request.user, "sales.change_quote" if quote_id else "sales.add_quote")  # no form they cannot submit
     quote = quotes.quote_get(user=request.user, quote_id=quote_id) if quote_id else None
     customer = quote.customer if quote else None
     if customer is None and request.GET.get("customer", "").isdigit():

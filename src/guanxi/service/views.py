@@ -17,6 +17,7 @@ from pydantic import ValidationError as SchemaError
 from guanxi.activities.selectors import customer_by_number
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import BadCursor
+from guanxi.core.permissions import require
 from guanxi.core.selectors import org_unit_of, users_in_scope
 from guanxi.customers import overview
 from guanxi.customers.selectors import customer_get
@@ -99,6 +100,7 @@ def _status_choices():
 @login_required
 def ticket_create(request: HttpRequest) -> HttpResponse:
     """New ticket (a 95598 agent on the phone); `?customer=<id>` (the 360 view's button) fixes the customer."""
+    require(request.user, "service.add_ticket")  # read-only roles get no form they cannot submit
     sub_types = selectors.active_sub_types()
     fixed = None
     if (request.GET.get("customer") or "").isdigit():
