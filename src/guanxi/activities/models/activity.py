@@ -150,6 +150,19 @@ class Activity(models.Model):
             models.Index(fields=["linked_type", "linked_id"], name="activity_linked_idx"),
             # Unfiltered wide-scope lists newest first.
             models.Index(fields=["-happened_at", "-id"], name="activity_time_idx"),
+            # Done visits only (a tenth of the rows): visits.overdue_visits() reads each customer's last one (one
+            # index-only probe per customer instead of every activity of it), visits.visit_plan() counts a month's
+            # per owner.
+            models.Index(
+                fields=["customer", "-happened_at"],
+                name="activity_done_visit_idx",
+                condition=Q(kind="visit", status="done"),
+            ),
+            models.Index(
+                fields=["owner", "happened_at"],
+                name="activity_owner_visit_idx",
+                condition=Q(kind="visit", status="done"),
+            ),
         ]
 
     def __str__(self) -> str:
