@@ -6,8 +6,8 @@ account manager their customers' (plus what they own or received). The period is
 time, both ends included); the satisfaction trend counts the return visits of those tickets by the month they were
 completed in. A repeat complaint is a complaint of a customer with the same cause as one of their complaints created
 within `repeat_days` before it (the rule of service.complaints: the cause found at resolution, or while it is not known
-the sub-type recorded at intake); only earlier complaints the caller may see count, so the figure reveals nothing
-outside their scope.
+the sub-type recorded at intake), whoever may see the earlier one — as the ticket page flags a repeat
+(complaints.is_repeat); the earlier complaint itself is never shown.
 """
 
 from dataclasses import dataclass, field
@@ -136,46 +136,68 @@ def ticket_set(*, user, filters: AnalysisFilters) -> QuerySet[Ticket]:
 
 
 def complaint_analysis(*, user, filters: AnalysisFilters) -> Analysis:
+    """Three queries whatever the volume: one GROUP BY (type, channel, cause, team, month) carrying every count, rolled
+    up here into each breakdown; one for the repeat complaints; one for the satisfaction trend."""
     tickets = ticket_set(user=user, filters=filters)
+    groups = list(
+        tickets.annotate(month=TruncMonth("created_at"))
+        .values("ticket_type", "channel", "cause_id", "cause__name", "team_id", "team__name", "month")
+        .annotate(
+            n=Count("id"),
+            complaints=Count("id", filter=Q(ticket_type=Kind.COMPLAINT, customer__isnull=False)),
+            response_met=Count("id", filter=Q(responded_at__isnull=False, response_breached=False)),
+            response_breached=Count("id", filter=Q(response_breached=True)),
+            resolution_met=Count("id", filter=Q(resolved_at__isnull=False, resolution_breached=False)),
+            resolution_breached=Count("id", filter=Q(resolution_breached=True)),
+        )
+        .order_by()
+    )
+    for row in groups:
+        row["month"] = _month(row["month"])
     result = Analysis(filters=filters)
-    result.by_type = _counts(tickets, "ticket_type", dict(Kind.choices))
-    result.by_channel = _counts(tickets, "channel", dict(Ticket.Channel.choices))
-    result.by_cause = [
-        {"key": row["cause_id"], "label": row["cause__name"] or _("Not known yet"), "count": row["n"]}
-        for row in tickets.values("cause_id", "cause__name").annotate(n=Count("id")).order_by("-n", "cause_id")
-    ]
-    result.by_team = [
-        {"key": row["team_id"], "label": row["team__name"] or _("No team"), "count": row["n"]}
-        for row in tickets.values("team_id", "team__name").annotate(n=Count("id")).order_by("-n", "team_id")
-    ]
-    result.total = sum(row["count"] for row in result.by_type)
-    month = TruncMonth("created_at")
-    result.by_month = [
-        {"key": _month(row["month"]), "label": _month(row["month"]), "count": row["n"]}
-        for row in tickets.annotate(month=month).values("month").annotate(n=Count("id")).order_by("month")
-    ]
-    sla = {
-        "response_met": Count("id", filter=Q(responded_at__isnull=False, response_breached=False)),
-        "response_breached": Count("id", filter=Q(response_breached=True)),
-        "resolution_met": Count("id", filter=Q(resolved_at__isnull=False, resolution_breached=False)),
-        "resolution_breached": Count("id", filter=Q(resolution_breached=True)),
-    }
-    result.sla_by_month = [
-        _attainment(row, _month(row["month"]), _month(row["month"]))
-        for row in tickets.annotate(month=month).values("month").annotate(**sla).order_by("month")
-    ]
-    result.sla_by_team = [
-        _attainment(row, row["team_id"], row["team__name"] or _("No team"))
-        for row in tickets.values("team_id", "team__name").annotate(**sla).order_by("team__name", "team_id")
-    ]
-    result.repeats = _repeats(user, tickets, filters.repeat_days)
+    result.total = sum(row["n"] for row in groups)
+    types, channels = dict(Kind.choices), dict(Ticket.Channel.choices)
+    result.by_type = _rollup(groups, "ticket_type", lambda row: str(types.get(row["ticket_type"], row["ticket_type"])))
+    result.by_channel = _rollup(groups, "channel", lambda row: str(channels.get(row["channel"], row["channel"])))
+    result.by_cause = _rollup(groups, "cause_id", lambda row: row["cause__name"] or _("Not known yet"))
+    result.by_team = _rollup(groups, "team_id", lambda row: row["team__name"] or _("No team"))
+    result.by_month = sorted(_rollup(groups, "month", lambda row: row["month"]), key=lambda row: row["key"])
+    result.sla_by_month = sorted(_attainments(groups, "month", lambda row: row["month"]), key=lambda row: row["key"])
+    result.sla_by_team = sorted(
+        _attainments(groups, "team_id", lambda row: row["team__name"] or _("No team")),
+        key=lambda row: (row["label"], row["key"] or 0),
+    )
+    complaints_by_month: dict[str, int] = {}
+    for row in groups:
+        if row["complaints"]:
+            complaints_by_month[row["month"]] = complaints_by_month.get(row["month"], 0) + row["complaints"]
+    result.repeats = _repeats(tickets, filters.repeat_days, complaints_by_month)
     result.satisfaction_by_month = _satisfaction(tickets)
     return result
 
 
-def _counts(tickets: QuerySet, column: str, labels: dict) -> list[dict]:
-    rows = tickets.values(column).annotate(n=Count("id")).order_by("-n", column)
-    return [{"key": row[column], "label": str(labels.get(row[column], row[column])), "count": row["n"]} for row in rows]
+def _rollup(groups: list[dict], key: str, label) -> list[dict]:
+    """Counts of the groups by one column, biggest first."""
+    found: dict = {}
+    for row in groups:
+        entry = found.setdefault(row[key], {"key": row[key], "label": label(row), "count": 0})
+        entry["count"] += row["n"]
+    return sorted(found.values(), key=lambda entry: (-entry["count"], str(entry["key"])))
+
+
+SLA_COUNTS = ("response_met", "response_breached", "resolution_met", "resolution_breached")
+
+
+def _attainments(groups: list[dict], key: str, label) -> list[dict]:
+    found: dict = {}
+    for row in groups:
+        entry = found.setdefault(row[key], {"key": row[key], "label": label(row), **dict.fromkeys(SLA_COUNTS, 0)})
+        for name in SLA_COUNTS:
+            entry[name] += row[name]
+    for entry in found.values():
+        entry["response_rate"] = _rate(entry["response_met"], entry["response_breached"])
+        entry["resolution_rate"] = _rate(entry["resolution_met"], entry["resolution_breached"])
+    return list(found.values())
 
 
 def _month(value) -> str:
@@ -190,24 +212,10 @@ def _rate(met: int, breached: int) -> float | None:
     return round(100 * met / (met + breached), 1) if met + breached else None
 
 
-def _attainment(row: dict, key, label) -> dict:
-    return {
-        "key": key,
-        "label": label,
-        "response_met": row["response_met"],
-        "response_breached": row["response_breached"],
-        "response_rate": _rate(row["response_met"], row["response_breached"]),
-        "resolution_met": row["resolution_met"],
-        "resolution_breached": row["resolution_breached"],
-        "resolution_rate": _rate(row["resolution_met"], row["resolution_breached"]),
-    }
-
-
-def _repeats(user, tickets: QuerySet, days: int) -> dict:
-    """Complaints repeating an earlier visible complaint of the same customer and cause within `days` before them."""
-    complaints = tickets.filter(ticket_type=Kind.COMPLAINT, customer__isnull=False)
+def _repeats(tickets: QuerySet, days: int, complaints_by_month: dict[str, int]) -> dict:
+    """Complaints repeating an earlier complaint of the same customer and cause within `days` before them."""
     window_start = ExpressionWrapper(OuterRef("created_at") - timedelta(days=days), output_field=DateTimeField())
-    earlier = selectors.ticket_queryset(user=user).filter(
+    earlier = Ticket.objects.filter(
         ticket_type=Kind.COMPLAINT,
         customer_id=OuterRef("customer_id"),
         created_at__lt=OuterRef("created_at"),
@@ -217,22 +225,25 @@ def _repeats(user, tickets: QuerySet, days: int) -> dict:
         Q(cause_id=OuterRef("cause_id")) | Q(cause__isnull=True, sub_type_id=OuterRef("sub_type_id"))
     )
     by_sub_type = earlier.filter(sub_type_id=OuterRef("sub_type_id"))
-    repeated = complaints.filter(
-        (Q(cause__isnull=False) & Exists(by_cause)) | (Q(cause__isnull=True) & Exists(by_sub_type))
+    repeated = tickets.filter(ticket_type=Kind.COMPLAINT, customer__isnull=False).filter(
+        (Q(cause__isnull=False) & Exists(by_cause))
+        | (Q(cause__isnull=True, sub_type__isnull=False) & Exists(by_sub_type))
     )
-    total = complaints.count()
-    month = TruncMonth("created_at")
-    by_month = {
-        _month(row["month"]): row["n"]
-        for row in complaints.annotate(month=month).values("month").annotate(n=Count("id")).order_by("month")
-    }
-    repeats_by_month = {
-        _month(row["month"]): row["n"]
-        for row in repeated.annotate(month=month).values("month").annotate(n=Count("id")).order_by("month")
-    }
-    by_cause_rows = (
-        repeated.values("cause_id", "cause__name", "sub_type__name").annotate(n=Count("id")).order_by("-n", "cause_id")
+    rows = list(
+        repeated.annotate(month=TruncMonth("created_at"))
+        .values("month", "cause_id", "cause__name", "sub_type_id", "sub_type__name")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    repeats_by_month: dict[str, int] = {}
+    causes: dict = {}
+    for row in rows:
+        month = _month(row["month"])
+        repeats_by_month[month] = repeats_by_month.get(month, 0) + row["n"]
+        key = row["cause_id"] if row["cause_id"] is not None else f"sub_type:{row['sub_type_id']}"
+        label = row["cause__name"] or row["sub_type__name"] or _("Not known yet")
+        causes.setdefault(key, {"key": row["cause_id"], "label": label, "count": 0})["count"] += row["n"]
+    total = sum(complaints_by_month.values())
     count = sum(repeats_by_month.values())
     return {
         "days": days,
@@ -240,17 +251,10 @@ def _repeats(user, tickets: QuerySet, days: int) -> dict:
         "repeats": count,
         "rate": round(100 * count / total, 1) if total else None,
         "by_month": [
-            {"key": key, "label": key, "complaints": n, "repeats": repeats_by_month.get(key, 0)}
-            for key, n in by_month.items()
+            {"key": month, "label": month, "complaints": n, "repeats": repeats_by_month.get(month, 0)}
+            for month, n in sorted(complaints_by_month.items())
         ],
-        "by_cause": [
-            {
-                "key": row["cause_id"],
-                "label": row["cause__name"] or row["sub_type__name"] or _("Not known yet"),
-                "count": row["n"],
-            }
-            for row in by_cause_rows
-        ],
+        "by_cause": sorted(causes.values(), key=lambda entry: (-entry["count"], entry["label"])),
     }
 
 
