@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import OrgUnit
@@ -262,6 +263,9 @@ class Contact(models.Model):
         indexes = [
             # Mobile lookups (screen pop, dedupe).
             models.Index(fields=["mobile"], name="contact_mobile_idx"),
+            # Email intake matches the sender case-insensitively (email__iexact is UPPER(email) = UPPER(%s) on
+            # PostgreSQL); without it each incoming email scanned every contact.
+            models.Index(Upper("email"), condition=~Q(email=""), name="contact_email_upper_idx"),
         ]
 
     def __str__(self) -> str:

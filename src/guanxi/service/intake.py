@@ -152,7 +152,9 @@ def _new_ticket(mail: mailparse.ParsedMail, content: str, now) -> Ticket:
     receiver = mail_receiver()
     customer_ids = {}
     for contact_id, customer_id in (
-        Contact.objects.filter(email__iexact=mail.sender_address).values_list("id", "customer_id")[:20]
+        Contact.objects.filter(email__iexact=mail.sender_address)
+        .exclude(email="")  # lets PostgreSQL use the partial contact_email_upper_idx
+        .values_list("id", "customer_id")[:20]
         if mail.sender_address
         else ()
     ):
