@@ -85,7 +85,8 @@ def _tag_names(customer_ids: list[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     if not customer_ids:
         return names
-    links, tags = Customer.tags.through._meta.db_table, Tag._meta.db_table
+    quote = connection.ops.quote_name
+    links, tags = quote(Customer.tags.through._meta.db_table), quote(Tag._meta.db_table)
     marks = ", ".join(["%s"] * len(customer_ids))
     sql = (
         f"SELECT l.customer_id, t.name FROM {links} l JOIN {tags} t ON t.id = l.tag_id "  # noqa: S608 - table names from the models, values bound
