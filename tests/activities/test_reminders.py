@@ -75,6 +75,16 @@ def test_the_user_default_can_switch_reminders_off_or_email_off(api, users, cust
     assert bad.status_code == 422 and "minutes" in errors_by_field(bad)
 
 
+def test_a_boolean_is_not_a_number_of_minutes(api, users, customers):
+    # `false` was taken as 0 minutes (pydantic's lax int; found by tests/fuzz)
+    client = api(users.am1)
+    activity = make_activity(users.am1, customers.c1, planned_start=in_minutes(60))
+    for path, field in (("/reminder-preference", "minutes"), (f"/activities/{activity.pk}/reminder", "minutes_before")):
+        bad = put(client, path, {field: False})
+        assert bad.status_code == 422 and field in errors_by_field(bad)
+    assert client.get("/reminder-preference").json()["minutes"] == 15
+
+
 def test_a_rescheduled_activity_is_reminded_again_for_its_new_time(api, users, customers):
     activity = make_activity(users.am1, customers.c1, planned_start=in_minutes(10))
     assert reminders.reminders_send() == 1

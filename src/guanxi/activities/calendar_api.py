@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from guanxi.activities import calendar, ical, reminders
 from guanxi.activities.calendar import Event
@@ -69,7 +69,7 @@ class FeedOut(Schema):
 
 
 class ReminderIn(Schema):
-    minutes_before: int | None = Field(
+    minutes_before: StrictInt | None = Field(  # strict: `false` is not 0 minutes
         ..., ge=0, le=reminders.MAX_MINUTES, description="Minutes before the start; null: no reminder for this one"
     )
 
@@ -80,7 +80,9 @@ class ReminderOut(Schema):
 
 
 class PreferenceIn(Schema):
-    minutes: int | None = Field(..., ge=0, le=reminders.MAX_MINUTES, description="Default lead time; null: none")
+    minutes: StrictInt | None = Field(  # strict: `false` is not 0 minutes
+        ..., ge=0, le=reminders.MAX_MINUTES, description="Default lead time; null: none"
+    )
     email: bool = Field(False, description="Also send reminders by email")
 
 
