@@ -21,7 +21,9 @@ def approve(article: Article, reviewer, comment: str = "") -> Article:
     )
 
 
-def publish(author, reviewer, title: str = "关于电费缴纳的说明", body: str = "可通过网上国网APP缴纳电费。", **data) -> Article:
+def publish(
+    author, reviewer, title: str = "关于电费缴纳的说明", body: str = "可通过网上国网APP缴纳电费。", **data
+) -> Article:
     """A published article (version 1), written by `author` and approved by `reviewer`."""
     article = draft(author, title, body, **data)
     submit(article, author)
