@@ -532,6 +532,9 @@ OPERATIONS.update(
         "DELETE /holidays/{holiday_id}": Op(may_configure(BM)),
     }
 )
+OPERATIONS.update(  # knowledge base reads (service/roles.py: every role holds service.view_article)
+    {"GET /articles": Op(anyone), "GET /article-categories": Op(anyone)}
+)
 OPERATIONS["GET /work-reports"] = Op(anyone)  # analyst: an empty list (no report in scope without view_workreport)
 
 # Operations whose access rules are not declared yet: the service app's knowledge base, reply templates, return
@@ -541,8 +544,6 @@ OPERATIONS["GET /work-reports"] = Op(anyone)  # analyst: an empty list (no repor
 UNCLASSIFIED: set[str] = {
     "DELETE /reply-templates/{template_id}",
     "DELETE /tickets/{ticket_id}/articles/{article_id}",
-    "GET /article-categories",
-    "GET /articles",
     "GET /articles/search",
     "GET /articles/suggestions",
     "GET /articles/{article_id}",
@@ -730,6 +731,7 @@ PAGES.update(
         "service:handover": POST_ONLY,
         "service:handover_answer": POST_ONLY,
         "service:action": POST_ONLY,
+        "service:kb:home": anyone,  # every role holds service.view_article
     }
 )
 PAGE_QUERIES = {  # pages that need a query string to show anything
@@ -750,7 +752,6 @@ UNCLASSIFIED_PAGES: set[str] = {
     "service:kb:detail",
     "service:kb:diff",
     "service:kb:edit",
-    "service:kb:home",
     "service:kb:review",
     "service:kb:suggest",
     "service:kb:ticket_box",
