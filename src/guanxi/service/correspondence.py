@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -118,7 +119,7 @@ def message_create(
             if not recipient:
                 errors["recipient"] = [_("Give the customer's email address; the ticket has none.")]
             elif not outbound.valid_address(recipient):
-                errors["recipient"] = [_("Enter a valid email address.")]
+                errors["recipient"] = [EmailValidator.message]  # Django's own wording, as every other email field
         if errors:
             raise ValidationError(errors)
         message = TicketMessage(
