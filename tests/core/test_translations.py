@@ -68,3 +68,15 @@ def test_it_ships_a_compiled_catalog_matching_the_po_file(po):
 
 def _unescape(value: str) -> str:
     return value.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+
+
+def test_one_msgid_has_one_translation_across_all_catalogs():
+    """Django merges every catalog of a language into one, so a msgid (with its context) translated differently in two
+    catalogs shows one app's word in the other; a meaning that differs by app needs its own context (pgettext)."""
+    translations: dict[tuple[str, str, str], dict[str, list[str]]] = {}
+    for po in CATALOGS:
+        for key, msgstr in _po_entries(po).items():
+            if msgstr:
+                translations.setdefault(key, {}).setdefault(msgstr, []).append(str(po.relative_to(SOURCE)))
+    conflicts = {key: found for key, found in translations.items() if len(found) > 1}
+    assert conflicts == {}

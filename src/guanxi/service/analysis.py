@@ -19,6 +19,7 @@ from django.db.models import Avg, Count, DateTimeField, Exists, ExpressionWrappe
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from guanxi.core.models import OrgUnit
 from guanxi.core.spreadsheets import xlsx_row
@@ -297,7 +298,7 @@ def analysis_xlsx(analysis: Analysis) -> bytes:
             page.append(xlsx_row(page, row))
 
     sheet(
-        _("Summary"),
+        pgettext("analysis", "Summary"),
         [_("From"), _("To"), _("Tickets"), _("Repeat window (days)")],
         [[f.date_from, f.date_to, analysis.total, f.repeat_days]],
     )

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from guanxi.core.errors import Conflict, StaleVersion
@@ -21,7 +21,7 @@ from guanxi.service import return_visits, satisfaction, selectors, surveys
 from guanxi.service.models import ContactChannel, ReturnVisit, Survey
 
 QUEUE_LABELS = {
-    "due": gettext_lazy("Due"),
+    "due": pgettext_lazy("return visit", "Due"),
     "overdue": gettext_lazy("Overdue"),
     "upcoming": gettext_lazy("Upcoming"),
     "done": gettext_lazy("Done"),

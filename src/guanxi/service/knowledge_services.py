@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, StaleVersion
@@ -177,7 +178,7 @@ def category_create(*, actor, name: str, parent_id: int | None = None) -> Articl
         if parent_id is not None:
             parent = ArticleCategory.objects.filter(pk=parent_id).first()
             if parent is None:
-                raise ValidationError({"parent_id": _("No such category.")})
+                raise ValidationError({"parent_id": pgettext("knowledge", "No such category.")})
         category = ArticleCategory(name=name, parent=parent)
         try:
             category.full_clean(exclude=["path"])
@@ -292,7 +293,7 @@ def _validate(revision: ArticleRevision) -> None:
     if isinstance(revision.body, str) and len(revision.body) > BODY_MAX_LENGTH:
         raise ValidationError({"body": _("Enter at most %(max)s characters.") % {"max": BODY_MAX_LENGTH}})
     if revision.category_id is not None and not ArticleCategory.objects.filter(pk=revision.category_id).exists():
-        raise ValidationError({"category_id": _("No such category.")})
+        raise ValidationError({"category_id": pgettext("knowledge", "No such category.")})
     try:
         revision.full_clean(exclude=["article", "author", "category", "reviewed_by"], validate_constraints=False)
     except ValidationError as exc:

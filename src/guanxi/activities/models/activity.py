@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.core.models import OrgUnit
 
@@ -59,7 +60,7 @@ class Activity(models.Model):
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
+        verbose_name=pgettext_lazy("activity", "owner"),
         on_delete=models.PROTECT,
         related_name="activities",
         db_index=False,  # activity_owner_time_idx and activity_owner_calendar_idx lead with owner_id

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.core.models import OrgUnit
 from guanxi.service.models.config import Kind
@@ -42,7 +43,7 @@ class ReturnVisit(models.Model):
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
-        DUE = "due", _("Due")
+        DUE = "due", pgettext_lazy("return visit", "Due")
         COMPLETED = "completed", _("Completed")
         UNREACHABLE = "unreachable", _("Unreachable")
         CANCELLED = "cancelled", _("Cancelled")
@@ -164,7 +165,7 @@ class SurveyInvitation(models.Model):
 
     class Status(models.TextChoices):
         INVITED = "invited", _("Invited")
-        ANSWERED = "answered", _("Answered")
+        ANSWERED = "answered", pgettext_lazy("survey", "Answered")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     customer = models.ForeignKey(
@@ -173,7 +174,7 @@ class SurveyInvitation(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=ContactChannel.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.INVITED)
     invited_at = models.DateTimeField(_("invited at"))
-    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_at = models.DateTimeField(pgettext_lazy("survey", "answered at"), null=True, blank=True)
     recommend = models.PositiveSmallIntegerField(_("would recommend (0–10)"), null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)

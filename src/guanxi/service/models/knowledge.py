@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.core.tree import TreeNode
 
@@ -59,7 +60,7 @@ class Article(models.Model):
 
     category = models.ForeignKey(
         ArticleCategory,
-        verbose_name=_("category"),
+        verbose_name=pgettext_lazy("knowledge", "category"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -125,7 +126,12 @@ class ArticleRevision(models.Model):
     # title + newline + body: the column whose bigram index finds a term anywhere in the article.
     search_text = models.TextField(editable=False, default="")
     category = models.ForeignKey(
-        ArticleCategory, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ArticleCategory,
+        verbose_name=pgettext_lazy("knowledge", "category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     visibility = models.CharField(
         _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.INTERNAL

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.core.models import OrgUnit
 from guanxi.service.models.config import Grade, Kind, Priority, TicketCause, TicketSubType
@@ -24,7 +25,7 @@ class Ticket(models.Model):
 
     class Status(models.TextChoices):
         NEW = "new", _("New")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("ticket", "Accepted")
         IN_PROGRESS = "in_progress", _("In progress")
         WAITING = "waiting", _("Waiting for customer")
         RESOLVED = "resolved", _("Resolved")
@@ -74,7 +75,10 @@ class Ticket(models.Model):
     )
     # NOT NULL: a ticket is never without an owner (首问负责); only an accepted hand-over changes it.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_tickets"
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("ticket", "owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_tickets",
     )
     team = models.ForeignKey(
         OrgUnit, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
@@ -179,19 +183,22 @@ class Handover(models.Model):
     when the receiver accepts. Kept forever: the chain of a ticket is its hand-overs in order."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        ACCEPTED = "accepted", _("Accepted")
+        PENDING = "pending", pgettext_lazy("hand-over", "Pending")
+        ACCEPTED = "accepted", pgettext_lazy("ticket", "Accepted")
         DECLINED = "declined", _("Declined")
         EXPIRED = "expired", _("Expired, returned to the sender")
         CANCELLED = "cancelled", _("Cancelled")
 
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="handovers")
     from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("from"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("hand-over", "from"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     to_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("to"),
+        verbose_name=pgettext_lazy("hand-over", "to"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -242,7 +249,7 @@ class TicketEvent(models.Model):
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("ticket", "Accepted")
         STARTED = "started", _("Work started")
         WAITING = "waiting", _("Waiting for customer")
         RESOLVED = "resolved", _("Resolved")
