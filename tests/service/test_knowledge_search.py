@@ -131,3 +131,9 @@ def test_search_and_suggestions_use_a_fixed_number_of_queries(users, library, dj
     with django_assert_max_num_queries(6 if connection.vendor == "postgresql" else 1):
         hits = knowledge_search.article_suggestions(user=user, text="客户反映无法在网上国网APP缴纳电费，营业厅也很远")
     assert titles(hits)[0] == "关于电费缴纳的说明"
+
+
+@pytest.mark.parametrize("q", ["电费\x00缴纳", "\x00", "a\x00b"])
+def test_a_nul_in_the_query_is_not_an_outage(users, library, api, q):
+    response = api(users.agent1).get("/articles/search", {"q": q})
+    assert response.status_code in (200, 422), response.content

@@ -56,9 +56,13 @@ class ParsedQuery:
 _SEPARATORS = re.compile(r"[\s\-()（）]+")
 
 
+# Control characters (a NUL above all) mean nothing in a search and make SQLite's full-text MATCH fail: separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 @lru_cache(maxsize=256)
 def parse(q: str) -> ParsedQuery:
-    text = " ".join((q or "").split())[:MAX_QUERY_LENGTH]
+    text = " ".join(_CONTROL.sub(" ", q or "").split())[:MAX_QUERY_LENGTH]
     compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
     phone = compact.removeprefix("+")
     for prefix in ("0086", "86"):
