@@ -1,14 +1,6 @@
 """service models; each module owns one part of the domain and is imported here so Django finds it."""
 
 from guanxi.service.models.agent_tools import ReplyTemplate  # noqa: F401
-from guanxi.service.models.knowledge import (  # noqa: F401
-    Article,
-    ArticleCategory,
-    ArticleRevision,
-    ArticleTag,
-    ArticleVote,
-    TicketArticle,
-)
 from guanxi.service.models.config import Holiday, SlaTarget, TicketCause, TicketSubType, TicketType  # noqa: F401
 from guanxi.service.models.correspondence import ComplaintHandling, MessageAttachment, TicketMessage  # noqa: F401
 from guanxi.service.models.feedback import (  # noqa: F401
@@ -18,5 +10,13 @@ from guanxi.service.models.feedback import (  # noqa: F401
     ReturnVisitRule,
     Survey,
     SurveyInvitation,
+)
+from guanxi.service.models.knowledge import (  # noqa: F401
+    Article,
+    ArticleCategory,
+    ArticleRevision,
+    ArticleTag,
+    ArticleVote,
+    TicketArticle,
 )
 from guanxi.service.models.ticket import Escalation, Handover, Ticket, TicketEvent  # noqa: F401
