@@ -55,3 +55,20 @@ class Clock:
 
     def set(self, moment: datetime) -> None:
         self.now = moment
+
+
+def ensure_reference_data() -> None:
+    """Transactional tests: an earlier transactional test in a full run may have flushed the seeded ticket types,
+    SLA targets and return-visit rules (migration data), which ticket creation needs; put them back."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from guanxi.service import reference_data
+    from guanxi.service.models import ReturnVisitRule, SlaTarget, TicketType
+
+    if not (TicketType.objects.exists() and SlaTarget.objects.exists()):
+        reference_data.unseed(apps)
+        reference_data.seed(apps)
+    if not ReturnVisitRule.objects.exists():
+        import_module("guanxi.service.migrations.0004_return_visits").seed_rules(apps, None)

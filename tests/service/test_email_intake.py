@@ -25,7 +25,7 @@ from guanxi.activities.models import Notification
 from guanxi.service import intake, mailparse, smtpd
 from guanxi.service.models import MessageAttachment, Ticket, TicketMessage
 from tests.conftest import audit_count, make_contact
-from tests.service.factories import make_ticket, move
+from tests.service.factories import ensure_reference_data, make_ticket, move
 
 SERVICE = "kefu@95598.example.cn"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -308,6 +308,7 @@ def _free_port() -> int:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_smtp_conversation_makes_a_ticket_with_its_attachment(users):
+    ensure_reference_data()
     server = smtpd.controller(host="127.0.0.1", port=_free_port())
     server.start()
     try:
@@ -402,6 +403,7 @@ def test_the_mailbox_fetch_reports_a_wrong_password(users, imap_server):
 def test_the_same_message_delivered_twice_at_once_makes_one_ticket(users):
     """Two SMTP deliveries of one message race: the unique Message-ID lets one win; the other answers "duplicate" and
     leaves no ticket behind (its whole transaction is rolled back)."""
+    ensure_reference_data()
     import threading
 
     from django.db import connection

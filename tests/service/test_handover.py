@@ -10,7 +10,7 @@ from guanxi.core.services import user_create
 from guanxi.service import services
 from guanxi.service.models import Handover, TicketEvent
 from tests.conftest import PASSWORD, errors_by_field, fresh
-from tests.service.factories import Clock, at, make_ticket, move
+from tests.service.factories import Clock, at, ensure_reference_data, make_ticket, move
 
 
 def _handover(api, user, ticket, **body):
@@ -185,17 +185,13 @@ def test_of_two_agents_accepting_one_team_hand_over_at_once_one_wins():
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from django.apps import apps
     from django.contrib.auth import get_user_model
     from django.db import connection
 
     from guanxi.customers import services as customer_services
-    from guanxi.service import reference_data
-    from guanxi.service.models import TicketType
     from tests.conftest import build_org, build_users
 
-    if not TicketType.objects.exists():  # an earlier transactional test in a full run may have flushed the seed
-        reference_data.seed(apps)
+    ensure_reference_data()
     build_org()
     people = build_users()
     user_create(username="agent3", password=PASSWORD, role="service_agent", org_unit_code="B01-T3", full_name="AGENT3")

@@ -13,7 +13,7 @@ from guanxi.service import services
 from guanxi.service.merge import ticket_merge
 from guanxi.service.models import Ticket, TicketEvent
 from tests.conftest import errors_by_field, fresh
-from tests.service.factories import make_ticket, move
+from tests.service.factories import ensure_reference_data, make_ticket, move
 
 
 def _merge(api, user, ticket, duplicate, **extra):
@@ -156,6 +156,7 @@ def test_the_ticket_page_merges_a_duplicate(users, customers, client):
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_merges_of_one_duplicate_at_once_leave_it_merged_once(users, customers):
+    ensure_reference_data()
     first, second, duplicate = (make_ticket(users.agent1, customers.c1) for _ in range(3))
     barrier = threading.Barrier(2)
     outcomes = []

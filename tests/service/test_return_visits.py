@@ -14,7 +14,7 @@ from guanxi.core.services import user_create
 from guanxi.service import return_visits
 from guanxi.service.models import ReturnVisit, ReturnVisitAttempt, Ticket, TicketEvent
 from tests.conftest import PASSWORD, audit_count, errors_by_field, fresh
-from tests.service.factories import Clock, at, make_ticket, move
+from tests.service.factories import Clock, at, ensure_reference_data, make_ticket, move
 
 H = timedelta(hours=1)
 
@@ -275,16 +275,12 @@ def test_two_agents_recording_the_same_visit_at_once_one_wins():
     from concurrent.futures import ThreadPoolExecutor
     from types import SimpleNamespace
 
-    from django.apps import apps
     from django.contrib.auth import get_user_model
 
     from guanxi.customers import services as customer_services
-    from guanxi.service import reference_data
-    from guanxi.service.models import TicketType
     from tests.conftest import build_org, build_users
 
-    if not TicketType.objects.exists():  # an earlier transactional test in a full run may have flushed the seed
-        reference_data.seed(apps)
+    ensure_reference_data()
     build_org()
     people = SimpleNamespace(**build_users())
     customer = customer_services.customer_create(
