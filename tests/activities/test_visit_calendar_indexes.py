@@ -104,4 +104,7 @@ def test_postgresql_finds_last_visits_and_a_months_visits_through_the_done_visit
     # activity_done_visit_idx); never the whole timeline index with a kind/status filter.
     assert re.search(r"activity_(done|owner)_visit_idx", overdue_plans), overdue_plans
     assert "activity_timeline_idx" not in overdue_plans
-    assert "activity_owner_visit_idx" in planned_plans, planned_plans
+    # The plan's month of one owner: either done-visit index (which one depends on the statistics of a few rows; in a
+    # full run the planner took activity_done_visit_idx with an owner filter), never a scan of all activities.
+    assert re.search(r"activity_(done|owner)_visit_idx", planned_plans), planned_plans
+    assert "activity_timeline_idx" not in planned_plans

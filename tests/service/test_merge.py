@@ -154,7 +154,7 @@ def test_the_ticket_page_merges_a_duplicate(users, customers, client):
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_merges_of_one_duplicate_at_once_leave_it_merged_once(users, customers):
     ensure_reference_data()
     first, second, duplicate = (make_ticket(users.agent1, customers.c1) for _ in range(3))
