@@ -21,12 +21,9 @@ from guanxi.activities.schemas import (
     TimelinePage,
     VersionIn,
 )
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE, ErrorOut
 
 router = Router(tags=["activities"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 class ActivityListQuery(ActivityFilters):

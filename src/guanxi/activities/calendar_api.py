@@ -10,12 +10,9 @@ from pydantic import Field, StrictInt
 
 from guanxi.activities import calendar, ical, reminders
 from guanxi.activities.calendar import Event
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE, ErrorOut
 
 router = Router(tags=["activities"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 class PersonOut(Schema):

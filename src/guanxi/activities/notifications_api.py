@@ -7,11 +7,9 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from guanxi.activities import notifications
-from guanxi.core.schemas import ErrorOut
+from guanxi.core.schemas import READ, ErrorOut
 
 router = Router(tags=["activities"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class NotificationOut(Schema):

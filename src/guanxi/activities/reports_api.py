@@ -10,12 +10,10 @@ from pydantic import Field
 from guanxi.activities import reports
 from guanxi.activities.models import WorkReport
 from guanxi.activities.schemas import VersionIn
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE
 
 router = Router(tags=["activities"])
 
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 TEXT = Field(None, max_length=reports.TEXT_LIMIT)
 
 

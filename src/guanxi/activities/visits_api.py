@@ -8,13 +8,11 @@ from pydantic import Field
 
 from guanxi.activities import visits
 from guanxi.activities.models import VisitRule
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE, ErrorOut
 from guanxi.customers.models import Customer
 
 router = Router(tags=["activities"])
 
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 

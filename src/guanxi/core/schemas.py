@@ -110,3 +110,9 @@ class SearchOut(Schema):
         description="One key per registered kind (customers, contacts …), each with at most `limit` hits, best first: "
         "exact identifiers, then names equal to, starting with and containing the query",
     )
+
+
+# The error responses every app documents: reads can fail on auth, scope (404) and input; writes also on rights and
+# conflicts. Spread into a route's `response` dict: {200: ThingOut, **READ}.
+READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}

@@ -2,7 +2,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import Field
 
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE, ErrorOut
 from guanxi.customers import duplicates, panels, selectors, services
 from guanxi.customers.filters import CustomerFilters, CustomerOrdering
 from guanxi.customers.schemas import (
@@ -24,9 +24,6 @@ from guanxi.customers.schemas import (
 )
 
 router = Router(tags=["customers"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 class CustomerListQuery(CustomerFilters):

@@ -7,14 +7,11 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE
 from guanxi.customers import duplicates, merge, selectors
 from guanxi.customers.schemas import DuplicateCheckIn, DuplicateMatchList, DuplicatePage, MergeIn, MergeOut
 
 router = Router(tags=["customers"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 class DuplicateQuery(Schema):

@@ -8,7 +8,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from guanxi.core.permissions import require
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE, ErrorOut
 from guanxi.sales import deals_selectors, deals_services, leads_selectors, leads_services, telesales
 from guanxi.sales.deals_schemas import (
     AssignIn,
@@ -40,9 +40,6 @@ from guanxi.sales.deals_selectors import DEAL_ORDERINGS, DealFilters
 from guanxi.sales.leads_selectors import LEAD_ORDERINGS, LeadFilters
 
 router = Router(tags=["sales"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 # --- leads ----------------------------------------------------------------------------------------------------------

@@ -7,15 +7,12 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from guanxi.activities.models import Activity
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE
 from guanxi.service import reply_templates, selectors, ticket_activities
 from guanxi.service.merge import merge_links, ticket_merge
 from guanxi.service.schemas import TicketDetailOut
 
 router = Router(tags=["service"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 # --- reply templates ------------------------------------------------------------------------------------------------

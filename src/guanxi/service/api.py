@@ -5,7 +5,7 @@ from ninja import Query, Router
 from pydantic import Field
 
 from guanxi.core.masking import phone_for
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE
 from guanxi.service import selectors, services
 from guanxi.service.agent_api import router as agent_router
 from guanxi.service.correspondence_api import router as correspondence_router
@@ -32,8 +32,6 @@ from guanxi.service.schemas import (
 
 router = Router(tags=["service"])
 
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 # Choice labels looked up directly: Model.get_FOO_display() rebuilds a dict of the field's choices on every call, a
 # fifth of the team queue's Python time for a page of 50 tickets.
 TYPE_LABELS = dict(Kind.choices)

@@ -14,14 +14,11 @@ from ninja.errors import ValidationError as SchemaValidationError
 from pydantic import ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE
 from guanxi.service import complaints, correspondence, selectors
 from guanxi.service.models import MessageAttachment, Ticket, TicketMessage
 
 router = Router(tags=["service"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 class MessageIn(Schema):

@@ -12,14 +12,11 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE
 from guanxi.service import return_visits, satisfaction, selectors, surveys
 from guanxi.service.models import ContactChannel, ReturnVisit, Survey, SurveyInvitation
 
 router = Router(tags=["service"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 # --- shapes ---------------------------------------------------------------------------------------------------------

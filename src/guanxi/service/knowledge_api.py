@@ -6,7 +6,7 @@ from django.urls import reverse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from guanxi.core.schemas import ConflictOut, ErrorOut
+from guanxi.core.schemas import READ, WRITE
 from guanxi.service import knowledge_search
 from guanxi.service import knowledge_selectors as kb
 from guanxi.service import knowledge_services as services
@@ -30,9 +30,6 @@ from guanxi.service.knowledge_schemas import (
 from guanxi.service.models import Article, ArticleRevision
 
 router = Router(tags=["service"])
-
-READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
 
 
 class ArticleListQuery(Schema):
