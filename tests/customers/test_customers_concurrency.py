@@ -63,6 +63,8 @@ def test_it_lets_one_of_twenty_concurrent_updates_of_one_version_win(people):
     losers = [r for r in results if isinstance(r, StaleVersion)]
     assert len(winners) == 1, results
     assert len(losers) == 19, results
+    # Whether a loser read before or after the winner's commit, it is told the version that won.
+    assert {loser.current_version for loser in losers} == {2}
     stored = Customer.objects.get(pk=customer.pk)
     assert stored.version == 2
     assert stored.name == winners[0].name and stored.address == winners[0].address

@@ -339,7 +339,9 @@ def _save_versioned(instance, version: int, fields: list[str]) -> None:
         field = next((n for n, a in attnames.items() if f"({a})" in text or f".{a}" in text), fields[0])
         raise ValidationError({API_NAMES.get(field, field): _("Another record already has this value.")}) from exc
     if updated != 1:
-        raise StaleVersion
+        # Lost the race: the row moved on after we read it. Name the version that won, as the early check does
+        # (read committed: this statement sees the winner's commit).
+        raise StaleVersion(model.objects.filter(pk=instance.pk).values_list("version", flat=True).first())
     instance.version = version + 1
 
 
