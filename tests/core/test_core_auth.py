@@ -200,12 +200,17 @@ def test_it_demands_a_csrf_token_from_session_writes(users):
     client.force_login(users.am1)
 
     assert client.get("/api/v1/customers").status_code == 200  # safe methods need no token
-    refused = client.post("/api/v1/customers", {"name": "会话客户", "kind": "organisation"},
-                          content_type="application/json")
+    refused = client.post(
+        "/api/v1/customers", {"name": "会话客户", "kind": "organisation"}, content_type="application/json"
+    )
     assert refused.status_code == 403
 
     client.get("/login/")  # any page that sets the CSRF cookie
     token = client.cookies["csrftoken"].value
-    accepted = client.post("/api/v1/customers", {"name": "会话客户", "kind": "organisation"},
-                           content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    accepted = client.post(
+        "/api/v1/customers",
+        {"name": "会话客户", "kind": "organisation"},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
     assert accepted.status_code == 201

@@ -29,8 +29,16 @@ def _run(*args, **options) -> str:
 def test_it_creates_a_user_with_a_role_and_a_unit(db):
     build_org()
 
-    output = _run("createuser", "zhangwei", role="account_manager", org_unit="B01-T1", password="pw-Zhang-1",
-                  name="张伟", email="zw@example.com", language="en")
+    output = _run(
+        "createuser",
+        "zhangwei",
+        role="account_manager",
+        org_unit="B01-T1",
+        password="pw-Zhang-1",
+        name="张伟",
+        email="zw@example.com",
+        language="en",
+    )
 
     assert "zhangwei" in output
     user = authenticate(username="zhangwei", password="pw-Zhang-1")
@@ -88,8 +96,13 @@ def demo(db):
 def test_it_creates_the_users_scripts_rely_on(demo):
     users, output = demo
 
-    for username, role in [("admin", "admin"), ("am1", "account_manager"), ("am2", "account_manager"),
-                           ("lead1", "team_lead"), ("agent1", "service_agent")]:
+    for username, role in [
+        ("admin", "admin"),
+        ("am1", "account_manager"),
+        ("am2", "account_manager"),
+        ("lead1", "team_lead"),
+        ("agent1", "service_agent"),
+    ]:
         assert authenticate(username=username, password=DEMO_PASSWORD) is not None, username
         assert role in user_roles(users[username]), username
         assert username in output
@@ -102,8 +115,7 @@ def test_it_creates_the_users_scripts_rely_on(demo):
     assert users["lead1"].profile.org_unit == am1_team
     # One user per role per branch as well.
     roles = {role for user in users.values() for role in user_roles(user)}
-    assert roles == {"admin", "executive", "branch_manager", "team_lead", "account_manager", "service_agent",
-                     "analyst"}
+    assert roles == {"admin", "executive", "branch_manager", "team_lead", "account_manager", "service_agent", "analyst"}
 
 
 def test_it_creates_valid_customers_with_contacts(demo):
@@ -157,15 +169,23 @@ def test_it_scopes_demo_data_by_role(demo):
 
 def test_it_loads_the_demo_only_once_with_if_empty(db):
     first = _run("demo", customers=5, password=DEMO_PASSWORD, if_empty=True)
-    counts = (get_user_model().objects.count(), Customer.objects.count(), Contact.objects.count(),
-              AuditLog.objects.count())
+    counts = (
+        get_user_model().objects.count(),
+        Customer.objects.count(),
+        Contact.objects.count(),
+        AuditLog.objects.count(),
+    )
 
     second = _run("demo", customers=5, password=DEMO_PASSWORD, if_empty=True)
 
     assert "am1" in first and "am1" not in second
     assert counts[1] == 5
-    assert (get_user_model().objects.count(), Customer.objects.count(), Contact.objects.count(),
-            AuditLog.objects.count()) == counts
+    assert (
+        get_user_model().objects.count(),
+        Customer.objects.count(),
+        Contact.objects.count(),
+        AuditLog.objects.count(),
+    ) == counts
 
 
 def test_it_refuses_to_load_the_demo_over_existing_data(db):

@@ -187,8 +187,11 @@ def test_it_archives_and_restores_a_customer(users, api, customers):
     assert restored.status_code == 200
     assert restored.json()["archived_at"] is None and restored.json()["version"] == 3
     assert customers.c1.pk in [c["id"] for c in client.get("/customers").json()["items"]]
-    actions = list(AuditLog.objects.filter(object_type="customers.customer", object_id=str(customers.c1.pk))
-                   .order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditLog.objects.filter(object_type="customers.customer", object_id=str(customers.c1.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
     assert actions == ["create", "archive", "restore"]
 
 
@@ -209,8 +212,17 @@ def test_it_filters_the_list(users, api):
     tianjin = Region.objects.get(code="120000")
     residents = Category.objects.get(code="P-RES")
     rural = Category.objects.get(code="P-RES-RUR")
-    a = make_customer(users.bm1, name="朝阳医院", region_id=chaoyang.pk, category_id=rural.pk, grade="key",
-                      tags=["医院"], owner_id=users.am1.pk, vip=True, credit_code=credit_code())
+    a = make_customer(
+        users.bm1,
+        name="朝阳医院",
+        region_id=chaoyang.pk,
+        category_id=rural.pk,
+        grade="key",
+        tags=["医院"],
+        owner_id=users.am1.pk,
+        vip=True,
+        credit_code=credit_code(),
+    )
     b = make_customer(users.bm1, name="天津钢铁有限公司", region_id=tianjin.pk, grade="key", owner_id=users.am2.pk)
     c = make_customer(users.bm1, name="城东中学", category_id=residents.pk, stage="active", kind="organisation")
     client = api(users.bm1)
@@ -289,8 +301,9 @@ def test_it_creates_reads_updates_and_deletes_contacts(users, api, customers):
     assert client.delete(f"/contacts/{contact['id']}").status_code == 204
     assert client.get(f"/contacts/{contact['id']}").status_code == 404
     assert client.get(url).json()["items"] == []
-    assert list(AuditLog.objects.filter(object_type="customers.contact").order_by("id")
-                .values_list("action", flat=True)) == ["create", "update", "delete"]
+    assert list(
+        AuditLog.objects.filter(object_type="customers.contact").order_by("id").values_list("action", flat=True)
+    ) == ["create", "update", "delete"]
 
 
 def test_it_keeps_exactly_one_primary_contact(users, api, customers):

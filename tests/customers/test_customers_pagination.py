@@ -23,8 +23,13 @@ def crowd(users):
     owners = [(users.am1, name) for name in names] + [(users.am2, "同名客户")] * 7
     # Numbers deliberately out of step with ids, so ordering by number differs from ordering by id.
     Customer.objects.bulk_create(
-        Customer(number=f"CB01{(i * 7919) % 1000:07d}", name=name, kind="organisation", owner=owner,
-                 org_unit_id=owner.profile.org_unit_id)
+        Customer(
+            number=f"CB01{(i * 7919) % 1000:07d}",
+            name=name,
+            kind="organisation",
+            owner=owner,
+            org_unit_id=owner.profile.org_unit_id,
+        )
         for i, (owner, name) in enumerate(owners)
     )
     mine = list(Customer.objects.filter(owner=users.am1).order_by("id"))

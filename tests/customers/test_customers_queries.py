@@ -61,8 +61,9 @@ def bm1_client(request, users, api):
 def test_it_lists_any_page_size_with_the_same_number_of_queries(users, sixty, bm1_client, ordering):
     small, small_page = _count(bm1_client, "/customers", {"limit": 5, "ordering": ordering})
     large, large_page = _count(bm1_client, "/customers", {"limit": 50, "ordering": ordering})
-    deep, _deep_page = _count(bm1_client, "/customers", {"limit": 50, "ordering": ordering,
-                                                         "cursor": small_page["next"]})
+    deep, _deep_page = _count(
+        bm1_client, "/customers", {"limit": 50, "ordering": ordering, "cursor": small_page["next"]}
+    )
 
     assert len(small_page["items"]) == 5 and len(large_page["items"]) == 50
     assert all(len(item["tags"]) == 2 and item["owner"] and item["category"] for item in large_page["items"])
@@ -73,8 +74,9 @@ def test_it_lists_any_page_size_with_the_same_number_of_queries(users, sixty, bm
 def test_it_filters_with_the_same_number_of_queries(users, sixty, bm1_client):
     region = Region.objects.get(code="110000")
     plain, _page = _count(bm1_client, "/customers", {"limit": 5})
-    filtered, page = _count(bm1_client, "/customers", {"limit": 50, "region": region.pk, "grade": "general",
-                                                       "tag": "标签1", "q": "客户"})
+    filtered, page = _count(
+        bm1_client, "/customers", {"limit": 50, "region": region.pk, "grade": "general", "tag": "标签1", "q": "客户"}
+    )
 
     assert len(page["items"]) == 20
     assert filtered <= plain + 2  # the region subtree is looked up once; nothing per row
@@ -124,8 +126,13 @@ def test_it_serves_a_history_page_with_a_fixed_number_of_queries(users, api, six
 
     customer = sixty[0]
     AuditLog.objects.bulk_create(
-        AuditLog(actor=[users.am1, users.bm1, users.lead1][i % 3], action="update", object_type="customers.customer",
-                 object_id=str(customer.pk), changes={"name": [str(i), str(i + 1)]})
+        AuditLog(
+            actor=[users.am1, users.bm1, users.lead1][i % 3],
+            action="update",
+            object_type="customers.customer",
+            object_id=str(customer.pk),
+            changes={"name": [str(i), str(i + 1)]},
+        )
         for i in range(40)
     )
     client = api(users.bm1)

@@ -125,8 +125,9 @@ def test_it_rejects_every_wrong_check_character(users, body, data):
     before = (Customer.objects.count(), AuditLog.objects.count())
 
     with pytest.raises(ValidationError) as excinfo:
-        services.customer_create(actor=fresh(users.am1), data={"name": "x", "kind": "organisation",
-                                                               "credit_code": body + wrong})
+        services.customer_create(
+            actor=fresh(users.am1), data={"name": "x", "kind": "organisation", "credit_code": body + wrong}
+        )
 
     assert "credit_code" in excinfo.value.message_dict
     assert (Customer.objects.count(), AuditLog.objects.count()) == before
@@ -309,8 +310,10 @@ def test_it_rejects_values_outside_an_enum(users, api, unchanged, field, bad):
     check()
 
 
-@pytest.mark.parametrize("field, good", [("kind", "individual"), ("stage", "at_risk"), ("grade", "potential"),
-                                         ("area", "rural"), ("area", None)])
+@pytest.mark.parametrize(
+    "field, good",
+    [("kind", "individual"), ("stage", "at_risk"), ("grade", "potential"), ("area", "rural"), ("area", None)],
+)
 def test_it_accepts_every_enum_value(users, api, field, good):
     response = _create(api, users.am1, **{field: good})
 
@@ -338,8 +341,12 @@ def test_it_rejects_unknown_fields(users, api, customers, unchanged):
     assert_422(api(users.am1).patch(f"/customers/{customers.c1.pk}", {"version": 1, "org_unit_id": 1}), "org_unit_id")
     assert_422(api(users.am1).post(f"/customers/{customers.c1.pk}/contacts", {"name": "x", "fax": "1"}), "fax")
     assert_422(api(users.am1).patch(f"/contacts/{contact.pk}", {"version": 1, "customer_id": 1}), "customer_id")
-    assert_422(api(users.bm1).post("/customers/transfer", {"from_user_id": users.am1.pk, "to_user_id": users.am2.pk,
-                                                          "all": True}), "all")
+    assert_422(
+        api(users.bm1).post(
+            "/customers/transfer", {"from_user_id": users.am1.pk, "to_user_id": users.am2.pk, "all": True}
+        ),
+        "all",
+    )
     check()
 
 
@@ -361,8 +368,14 @@ def test_it_requires_name_kind_and_version(users, api, customers, unchanged):
 
 @pytest.mark.parametrize(
     "params, field",
-    [({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"ordering": "owner"}, "ordering"), ({"grade": "x"}, "grade"),
-     ({"vip": "perhaps"}, "vip"), ({"region": "beijing"}, "region")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"ordering": "owner"}, "ordering"),
+        ({"grade": "x"}, "grade"),
+        ({"vip": "perhaps"}, "vip"),
+        ({"region": "beijing"}, "region"),
+    ],
 )
 def test_it_rejects_bad_list_parameters(users, api, params, field):
     assert_422(api(users.am1).get("/customers", params), field)

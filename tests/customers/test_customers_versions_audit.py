@@ -13,9 +13,7 @@ from tests.conftest import credit_code, fresh, make_contact, make_customer
 
 
 def _history(obj):
-    return list(
-        AuditLog.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).order_by("id")
-    )
+    return list(AuditLog.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).order_by("id"))
 
 
 # --- 409 on stale versions ----------------------------------------------------------------------------------
@@ -182,8 +180,9 @@ def test_it_serves_the_history_of_a_customer_newest_first(users, api, customers)
 def test_it_pages_through_a_long_history(users, api):
     customer = make_customer(users.am1)
     for version in range(1, 8):
-        services.customer_update(actor=fresh(users.am1), customer_id=customer.pk, version=version,
-                                 data={"address": f"地址{version}"})
+        services.customer_update(
+            actor=fresh(users.am1), customer_id=customer.pk, version=version, data={"address": f"地址{version}"}
+        )
     client = api(users.am1)
     seen, cursor = [], None
     while True:
