@@ -324,6 +324,15 @@ COMMERCE = (BM, TL, AM)  # sales.add/change quote, contract, payment
 TICKET_WORKERS = (BM, TL, AM, SA)  # service.add_ticket / change_ticket
 
 
+_WEEK = [[["08:30", "12:00"], ["13:30", "17:30"]]] * 5 + [[["09:00", "12:00"]], []]
+
+
+def _b02():
+    from guanxi.core.models import OrgUnit
+
+    return OrgUnit.objects.get(code="B02").pk
+
+
 def _v(name):
     """A body holding the version of the record the path names."""
     return lambda ctx, scope: {"version": ctx.record(name, scope).version}
@@ -530,6 +539,12 @@ OPERATIONS.update(
         "POST /holidays": Op(may_configure(BM), body=lambda ctx, scope: {"date": "2027-10-01"}),
         "PATCH /holidays/{holiday_id}": Op(may_configure(BM), body=_v_and("holiday_id", name="改")),
         "DELETE /holidays/{holiday_id}": Op(may_configure(BM)),
+        # business hours (service/hours.py): read and written by those who configure the service
+        "GET /business-hours": Op(may_configure(BM)),
+        "POST /business-hours": Op(may_configure(BM), body=lambda ctx, scope: {"branch_id": _b02(), "week": _WEEK}),
+        "GET /business-hours/{schedule_id}": Op(may_configure(BM)),
+        "PATCH /business-hours/{schedule_id}": Op(may_configure(BM), body=_v_and("schedule_id", week=_WEEK)),
+        "DELETE /business-hours/{schedule_id}": Op(may_configure(BM)),  # the default schedule: 409
     }
 )
 OPERATIONS.update(  # knowledge base reads (service/roles.py: every role holds service.view_article)
@@ -846,6 +861,7 @@ def _extra_records(users, customers) -> dict[str, dict[str, int]]:
     from guanxi.customers.filters import CustomerFilters
     from guanxi.sales import contracts, contracts_files, deals_services, products, receivables, telesales
     from guanxi.service import services as service_services
+    from guanxi.service.models import BusinessHours
     from tests.activities.factories import make_activity
     from tests.conftest import fresh
     from tests.sales.pipeline_factories import make_deal, make_lead, stage
@@ -953,6 +969,7 @@ def _extra_records(users, customers) -> dict[str, dict[str, int]]:
     shared("template_id", contracts.template_create(actor=admin, data={"name": "模板", "body": "{{ customer_name }}"}))
     shared("rule_id", visits.visit_rule_set(actor=admin, grade="key", visits=2, period_months=1))
     shared("holiday_id", service_services.holiday_create(actor=admin, day=datetime.date(2027, 5, 1), kind="off"))
+    shared("schedule_id", BusinessHours.objects.get(branch=None))
     shared("stage_id", stage("survey"))
     ticket = service_services.Ticket.objects.get(pk=found["ticket_id"]["in"])
     service_services.handover_request(  # the "in" ticket waits for agent1's answer
@@ -973,6 +990,7 @@ RECORD_MODELS = {  # path parameter → model, for the versions the bodies send
     "template_id": "sales.ContractTemplate",
     "ticket_id": "service.Ticket",
     "holiday_id": "service.Holiday",
+    "schedule_id": "service.BusinessHours",
     "stage_id": "sales.Stage",
 }
 

@@ -1,8 +1,18 @@
-"""Back-office admin of the service configuration: types, sub-types, causes, SLA targets, the holiday calendar."""
+"""Back-office admin of the service configuration: types, sub-types, causes, SLA targets, the holiday calendar and
+business hours."""
 
 from django.contrib import admin
 
-from guanxi.service.models import Holiday, ReturnVisitRule, SlaTarget, TicketCause, TicketSubType, TicketType
+from guanxi.service import hours
+from guanxi.service.models import (
+    BusinessHours,
+    Holiday,
+    ReturnVisitRule,
+    SlaTarget,
+    TicketCause,
+    TicketSubType,
+    TicketType,
+)
 
 
 class SubTypeInline(admin.TabularInline):
@@ -39,3 +49,30 @@ class ReturnVisitRuleAdmin(admin.ModelAdmin):
     """Per ticket type: hours after closing until the return visit, retry interval, attempts (return_visits.py)."""
 
     list_display = ("ticket_type", "delay_hours", "retry_hours", "max_attempts", "channel")
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    """The default weekly schedule and branches' own: seven lists (Monday first) of ["HH:MM", "HH:MM"] intervals.
+    Saved through service.hours, so an admin change is versioned and audited like an API one."""
+
+    list_display = ("__str__", "version", "updated_at")
+    fields = ("branch", "week", "version")
+    readonly_fields = ("version",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = hours.schedule_update(actor=request.user, schedule_id=obj.pk, version=obj.version, week=obj.week)
+        else:
+            saved = hours.schedule_create(actor=request.user, branch_id=obj.branch_id, week=obj.week)
+        obj.pk, obj.version = saved.pk, saved.version
+
+    def delete_model(self, request, obj):
+        hours.schedule_delete(actor=request.user, schedule_id=obj.pk)
+
+    def has_delete_permission(self, request, obj=None):
+        # The default schedule stays; bulk deletion would bypass the audit.
+        return obj is not None and obj.branch_id is not None and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("branch", "version") if obj is not None else ("version",)

@@ -11,6 +11,7 @@ from guanxi.service.agent_api import router as agent_router
 from guanxi.service.correspondence_api import router as correspondence_router
 from guanxi.service.feedback_api import router as feedback_router
 from guanxi.service.filters import TicketFilters
+from guanxi.service.hours_api import router as hours_router
 from guanxi.service.knowledge_api import router as knowledge_router
 from guanxi.service.models import Ticket
 from guanxi.service.models.config import Kind
@@ -279,3 +280,6 @@ router.add_router("/", agent_router)
 
 # The knowledge base: articles, review, versions, search, suggestions, ticket links and votes (knowledge_api.py).
 router.add_router("/", knowledge_router)
+
+# Business-hour schedules the SLA clocks count, for those who configure the service (hours_api.py).
+router.add_router("/", hours_router)

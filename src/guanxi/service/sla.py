@@ -1,4 +1,5 @@
-"""SLA with the database: targets, the holiday calendar, deadlines of a ticket, and the sweep that warns and escalates.
+"""SLA with the database: targets, business hours and the holiday calendar, deadlines of a ticket, and the sweep that
+warns and escalates.
 
 The arithmetic itself is in clock.py (pure). The sweep is set-based: one indexed range query (ticket_sla_sweep_idx)
 finds every running clock whose deadline is within WARN_BEFORE, a conditional UPDATE claims them (so two workers or a
@@ -20,8 +21,9 @@ from django.utils.translation import gettext as _
 from guanxi.core import audit
 from guanxi.core.models import OrgUnit
 from guanxi.service import clock
-from guanxi.service.models import Escalation, Holiday, SlaTarget, Ticket, TicketEvent, TicketType
+from guanxi.service.models import BusinessHours, Escalation, Holiday, SlaTarget, Ticket, TicketEvent, TicketType
 from guanxi.service.models.config import Grade
+from guanxi.service.models.hours import parse_week
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +32,32 @@ ESCALATE_AFTER = timedelta(hours=2)  # a breach not dealt with this long after t
 TIMED = Ticket.TIMED_STATUSES
 
 
-def calendar_for(*, around_the_clock: bool) -> clock.WorkCalendar:
-    """The working calendar from the holiday table (one query; a 24×7 clock needs none)."""
+def calendar_for(*, around_the_clock: bool, team: OrgUnit | None = None) -> clock.WorkCalendar:
+    """The working calendar of a team: its branch's business hours (else the default schedule, else clock's office
+    week) under the holiday table. Two queries; a 24×7 clock needs none."""
     if around_the_clock:
         return clock.WorkCalendar(around_the_clock=True)
     off, worked = set(), set()
     for day, kind in Holiday.objects.values_list("date", "kind"):
         (worked if kind == Holiday.DayKind.WORKDAY else off).add(day)
-    return clock.WorkCalendar(days_off=frozenset(off), days_worked=frozenset(worked))
+    return clock.WorkCalendar(days_off=frozenset(off), days_worked=frozenset(worked), week=week_for(team))
+
+
+def week_for(team: OrgUnit | None) -> clock.Week | None:
+    """The schedule that applies to `team`: the nearest enclosing unit's own (only branches have one), else the
+    default (no branch); None when neither is configured (clock's office week then)."""
+    units = team.ancestor_ids() if team is not None else []
+    schedules = dict(
+        BusinessHours.objects.filter(Q(branch_id__in=units) | Q(branch__isnull=True)).values_list("branch_id", "week")
+    )
+    for unit_id in reversed(units):
+        if unit_id in schedules:
+            return parse_week(schedules[unit_id])
+    return parse_week(schedules[None]) if None in schedules else None
+
+
+def ticket_calendar(ticket: Ticket) -> clock.WorkCalendar:
+    return calendar_for(around_the_clock=ticket.around_the_clock, team=ticket.team if ticket.team_id else None)
 
 
 def is_around_the_clock(ticket_type: str) -> bool:
@@ -60,7 +80,7 @@ def set_deadlines(ticket: Ticket, *, start: datetime) -> None:
     """Response and resolution deadlines of a new (or re-prioritised) ticket from `start`; resets the sweep state."""
     target = target_for(ticket_type=ticket.ticket_type, priority=ticket.priority, grade=ticket.sla_grade)
     ticket.around_the_clock = is_around_the_clock(ticket.ticket_type)
-    calendar = calendar_for(around_the_clock=ticket.around_the_clock)
+    calendar = ticket_calendar(ticket)
     ticket.response_due_at = clock.add_working_time(start, target.response_minutes, calendar)
     ticket.resolution_due_at = clock.add_working_time(start, target.resolution_minutes, calendar)
     ticket.sla_due_at = ticket.resolution_due_at if ticket.responded_at else ticket.response_due_at
@@ -69,7 +89,7 @@ def set_deadlines(ticket: Ticket, *, start: datetime) -> None:
 
 def resume_deadlines(ticket: Ticket, *, now: datetime) -> None:
     """The customer answered: both open deadlines move by the working time spent waiting."""
-    calendar = calendar_for(around_the_clock=ticket.around_the_clock)
+    calendar = ticket_calendar(ticket)
     paused_from = ticket.paused_at
     if ticket.responded_at is None:
         ticket.response_due_at = clock.resume(ticket.response_due_at, paused_from, now, calendar)
@@ -83,7 +103,7 @@ def resume_deadlines(ticket: Ticket, *, now: datetime) -> None:
 def restart_resolution(ticket: Ticket, *, now: datetime) -> None:
     """A reopened ticket gets a fresh resolution target from now."""
     target = target_for(ticket_type=ticket.ticket_type, priority=ticket.priority, grade=ticket.sla_grade)
-    calendar = calendar_for(around_the_clock=ticket.around_the_clock)
+    calendar = ticket_calendar(ticket)
     ticket.resolution_due_at = clock.add_working_time(now, target.resolution_minutes, calendar)
     ticket.sla_due_at = ticket.resolution_due_at
     ticket.sla_state = Ticket.SlaState.ON_TIME

@@ -11,6 +11,7 @@ from guanxi.service.models.feedback import (  # noqa: F401
     Survey,
     SurveyInvitation,
 )
+from guanxi.service.models.hours import BusinessHours  # noqa: F401
 from guanxi.service.models.knowledge import (  # noqa: F401
     Article,
     ArticleCategory,
