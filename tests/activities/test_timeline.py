@@ -5,8 +5,11 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.dateparse import parse_datetime
 
 from guanxi.activities import timeline
+from guanxi.activities.models import Activity
 from tests.activities.factories import BASE, make_activity
 
 
@@ -72,7 +75,7 @@ def test_other_apps_add_entries_through_the_registry(api, users, customers, stre
             position = (before.at, before.source, before.id)
             rows = [row for row in rows if (row[0], "deals", row[1]) < position]
         for at, deal_id in rows[:limit]:
-            yield timeline.TimelineEntry(
+            yield timeline.entry(
                 at=at, source="deals", id=deal_id, kind="deal", kind_label="商机", title=f"商机{deal_id}"
             )
 
@@ -117,3 +120,66 @@ def test_the_list_takes_a_fixed_number_of_queries(api, users, customers, stream)
     assert len(many) == len(few)
     own = [q["sql"] for q in many if "activities_" in q["sql"]]
     assert len(own) == 3, own  # the page (with customer, owner, type), its contacts, its participants
+
+
+def test_an_entry_shows_its_activity_or_ticket_in_full(api, users, customers):
+    """Entries are built from plain rows: every field of the response, for a call (masked number for an account
+    manager) and for a ticket of the service app's source."""
+    from tests.service.factories import make_ticket
+
+    users.am1.first_name, users.am1.last_name = "晓明", "王"
+    users.am1.save(update_fields=["first_name", "last_name"])
+    call = make_activity(
+        users.am1,
+        customers.c1,
+        kind="outbound_call",
+        subject="回访电话",
+        phone_number="13912345678",
+        call_result="connected",
+        duration_seconds=95,
+        notes="客户满意" * 60,
+    )
+    ticket = make_ticket(users.am1, customers.c1, subject="电费咨询")
+    body = api(users.am1).get(f"/customers/{customers.c1.pk}/timeline").json()
+    entries = {(entry["source"], entry["id"]): entry for entry in body["items"]}
+    for entry in entries.values():
+        entry["at"] = parse_datetime(entry["at"])
+    assert entries[("activities", call.pk)] == {
+        "at": call.happened_at,
+        "source": "activities",
+        "id": call.pk,
+        "kind": "outbound_call",
+        "kind_label": "呼出电话",
+        "title": "回访电话",
+        "summary": ("客户满意" * 60)[:200],
+        "status": call.status,
+        "actor": "晓明 王",
+        "url": f"/activities/{call.pk}/",
+        "data": {
+            "direction": "outbound",
+            "outcome": "",
+            "next_step": "",
+            "phone_number": "139****5678",
+            "call_result": "connected",
+            "call_result_label": zh(Activity.CallResult.CONNECTED.label),
+            "duration_seconds": 95,
+        },
+    }
+    assert entries[("tickets", ticket.pk)] == {
+        "at": ticket.created_at.replace(microsecond=ticket.created_at.microsecond // 1000 * 1000),  # JSON has ms
+        "source": "tickets",
+        "id": ticket.pk,
+        "kind": "ticket",
+        "kind_label": zh(ticket.get_ticket_type_display()),
+        "title": f"{ticket.number} 电费咨询",
+        "summary": "",
+        "status": ticket.status,
+        "actor": "晓明 王",
+        "url": f"/service/{ticket.pk}/",
+        "data": {"number": ticket.number, "status_label": zh(ticket.get_status_display())},
+    }
+
+
+def zh(label) -> str:
+    with translation.override("zh-hans"):
+        return str(label)

@@ -20,19 +20,7 @@ def timeline_panel(*, user, customer) -> dict:
 
 def entry_data(entry: timeline.TimelineEntry) -> dict:
     """An entry as JSON-ready data (the panel's API shape, also what the timeline fragment renders)."""
-    return {
-        "at": entry.at.isoformat(),
-        "source": entry.source,
-        "id": entry.id,
-        "kind": entry.kind,
-        "kind_label": entry.kind_label,
-        "title": entry.title,
-        "summary": entry.summary,
-        "status": entry.status,
-        "actor": entry.actor,
-        "url": entry.url,
-        "data": entry.data,
-    }
+    return {**entry, "at": entry["at"].isoformat()}
 
 
 register(Panel("timeline", _("Timeline"), timeline_panel, "activities/panels/timeline.html", order=40))

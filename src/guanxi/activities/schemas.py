@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from guanxi.activities.models import Activity, PhoneCall
 from guanxi.core.masking import phone_for
@@ -155,7 +155,9 @@ class CompleteOut(Schema):
     follow_up: ActivityOut | None
 
 
-class TimelineEntryOut(Schema):
+# A timeline entry as its source built it (a plain dict: activities.timeline.TimelineEntry); a plain pydantic model
+# validates it without ninja's per-object attribute lookups. (No docstring: it would change the OpenAPI document.)
+class TimelineEntryOut(BaseModel):
     at: datetime
     source: str = Field(..., description="Which registered source: activities, deals, tickets …")
     id: int
@@ -169,7 +171,9 @@ class TimelineEntryOut(Schema):
     data: dict[str, Any]
 
 
-class TimelinePage(Schema):
+class TimelinePage(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # a core.pagination.Page of entries
+
     items: list[TimelineEntryOut]
     next: str | None
 

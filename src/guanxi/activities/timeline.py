@@ -9,7 +9,7 @@ Activities are the built-in source; other apps add theirs (deals, tickets, bills
         if since: deals = deals.filter(created_at__gte=since)
         if until: deals = deals.filter(created_at__lt=until)
         for deal in deals.order_by("-created_at", "-id")[:limit]:
-            yield timeline.TimelineEntry(at=deal.created_at, source="deals", id=deal.pk, kind="deal", …)
+            yield timeline.entry(at=deal.created_at, source="deals", id=deal.pk, kind="deal", …)
 
     timeline.register(timeline.TimelineSource("deals", {"deal": _("Deal")}, deal_entries))
 
@@ -17,6 +17,9 @@ A source is called only when the customer is visible to the user (the timeline c
 kind filter asks for one of its kinds. It returns at most `limit` entries in the timeline's order (at, source, id
 descending), strictly after the `before` position (older_than() builds that condition). The timeline merges the
 sources and cuts the page; its cursor is the last entry's (at, source, id), so pages are stable under inserts.
+
+Entries are plain dicts (TimelineEntry), built from values() rows: the API validates them as they are, the pages
+render them, and a page of model instances or per-entry objects cost more Python than the rest of the request.
 """
 
 import base64
@@ -24,8 +27,9 @@ import heapq
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypedDict
 
 from django.db.models import Q
 from django.http import Http404
@@ -41,19 +45,48 @@ from guanxi.customers.selectors import customer_queryset
 ACTIVITIES = "activities"
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
+class TimelineEntry(TypedDict):
     at: datetime
     source: str  # the source's key
     id: int  # unique within the source
     kind: str  # one of the source's kinds (the kind filter matches it)
     kind_label: str
     title: str
-    summary: str = ""
-    status: str = ""
-    actor: str = ""  # who did it (owner, author)
-    url: str = ""
-    data: dict = field(default_factory=dict)  # source-specific details, JSON-ready
+    summary: str
+    status: str
+    actor: str  # who did it (owner, author)
+    url: str
+    data: dict[str, Any]  # source-specific details, JSON-ready
+
+
+def entry(
+    *,
+    at: datetime,
+    source: str,
+    id: int,  # noqa: A002 - the entry's field name
+    kind: str,
+    kind_label: str,
+    title: str,
+    summary: str = "",
+    status: str = "",
+    actor: str = "",
+    url: str = "",
+    data: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """A timeline entry with the optional fields defaulted (for sources that build a few entries)."""
+    return {
+        "at": at,
+        "source": source,
+        "id": id,
+        "kind": kind,
+        "kind_label": kind_label,
+        "title": title,
+        "summary": summary,
+        "status": status,
+        "actor": actor,
+        "url": url,
+        "data": data if data is not None else {},
+    }
 
 
 @dataclass(frozen=True)
@@ -143,12 +176,12 @@ def timeline_page(*, user, customer, kinds=None, since=None, until=None, cursor=
     return Page(items=items, next=next_cursor)
 
 
-def _sort_key(entry: TimelineEntry) -> tuple:
-    return (entry.at, entry.source, entry.id)
+def _sort_key(item: TimelineEntry) -> tuple:
+    return (item["at"], item["source"], item["id"])
 
 
-def encode_cursor(entry: TimelineEntry) -> str:
-    raw = json.dumps([entry.at.isoformat(), entry.source, entry.id]).encode()
+def encode_cursor(item: TimelineEntry) -> str:
+    raw = json.dumps([item["at"].isoformat(), item["source"], item["id"]]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -178,8 +211,8 @@ def decode_cursor(cursor: str) -> Position:
 def activity_entries(*, user, customer, before, since, until, kinds, limit) -> list[TimelineEntry]:
     """The customer's activities: one index range scan on activity_timeline_idx (customer, happened_at, id).
 
-    Rows are read as tuples of the columns shown (no model instances) and labels are looked up once per page: this
-    is the hot path of the 360 view and of GET /customers/{id}/timeline.
+    Rows are read as tuples of the columns shown (no model instances), labels are looked up once per page and each
+    entry is a plain dict: this is the hot path of the 360 view and of GET /customers/{id}/timeline.
     """
     from guanxi.activities.models import Activity
 
@@ -222,19 +255,19 @@ def activity_entries(*, user, customer, before, since, until, kinds, limit) -> l
                 duration_seconds=duration,
             )
         entries.append(
-            TimelineEntry(
-                at=happened_at,
-                source=ACTIVITIES,
-                id=pk,
-                kind=kind,
-                kind_label=kind_labels.get(kind, kind),
-                title=subject,
-                summary=outcome or notes[:200],
-                status=status,
-                actor=f"{first} {last}".strip() or username,  # User.get_full_name()
-                url=detail_url.replace(str(_URL_PLACEHOLDER), str(pk)),
-                data=data,
-            )
+            {
+                "at": happened_at,
+                "source": ACTIVITIES,
+                "id": pk,
+                "kind": kind,
+                "kind_label": kind_labels.get(kind, kind),
+                "title": subject,
+                "summary": outcome or notes[:200],
+                "status": status,
+                "actor": f"{first} {last}".strip() or username,  # User.get_full_name()
+                "url": detail_url.replace(str(_URL_PLACEHOLDER), str(pk)),
+                "data": data,
+            }
         )
     return entries
 
