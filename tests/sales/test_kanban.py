@@ -43,6 +43,29 @@ def test_totals_cover_every_deal_and_cards_are_capped(api, users, board_deals):
     assert len(shown) == 25
 
 
+def test_a_card_shows_the_deal_with_its_customer_and_owner_by_name(api, users, customers):
+    users.am1.first_name, users.am1.last_name = "晓明", "王"
+    users.am1.save(update_fields=["first_name", "last_name"])
+    deal = make_deal(users.am1, customers.c1, name="卡片商机", amount=Decimal("12345.60"))
+    deal.refresh_from_db()
+    board = api(users.lead1).get("/kanban").json()
+    (card,) = [c for c in column(board, "enquiry")["cards"] if c["id"] == deal.pk]
+    assert card == {
+        "id": deal.pk,
+        "name": "卡片商机",
+        "customer_id": customers.c1.pk,
+        "customer": customers.c1.name,
+        "amount": "12345.60",
+        "weighted_amount": str(deal.weighted_amount),
+        "expected_close": deal.expected_close.isoformat(),
+        "owner": "晓明 王",
+        "version": deal.version,
+    }
+    page = api(users.lead1).client.get("/sales/kanban/").content.decode()
+    assert f'data-deal="{deal.pk}" data-version="{deal.version}"' in page
+    assert "卡片商机" in page and customers.c1.name in page and "晓明 王" in page
+
+
 def test_the_board_is_scoped_and_filters_by_team(api, users, board_deals):
     assert column(api(users.am2).get("/kanban").json(), "enquiry")["count"] == 1
     assert column(api(users.bm1).get("/kanban").json(), "enquiry")["count"] == 26

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from guanxi.core.masking import phone_for
 from guanxi.customers.filters import CustomerFilters
@@ -299,7 +299,10 @@ class DealPage(Schema):
     next: str | None
 
 
-class CardOut(Schema):
+# The board's shapes are plain pydantic models: kanban_board gives plain dicts (cards with customer and owner as
+# names), validated without ninja's per-object attribute lookups; the pipeline and its stages are a few model
+# instances, read through their ninja schemas. (No docstrings: they would change the OpenAPI document.)
+class CardOut(BaseModel):
     id: int
     name: str
     customer_id: int
@@ -310,16 +313,8 @@ class CardOut(Schema):
     owner: str | None
     version: int
 
-    @staticmethod
-    def resolve_customer(obj) -> str:
-        return obj.customer.name
 
-    @staticmethod
-    def resolve_owner(obj) -> str | None:
-        return _name(obj.owner)
-
-
-class ColumnOut(Schema):
+class ColumnOut(BaseModel):
     stage: StageOut
     count: int
     amount: Money
@@ -329,7 +324,7 @@ class ColumnOut(Schema):
     next_offset: int
 
 
-class BoardOut(Schema):
+class BoardOut(BaseModel):
     pipeline: PipelineOut
     columns: list[ColumnOut]
 
