@@ -73,3 +73,49 @@ def test_a_session_write_still_needs_the_csrf_token(users):
     response = client.patch("/api/v1/me", {"language": "en"}, content_type="application/json")
 
     assert response.status_code == 403
+
+
+NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": "某公司\x00", "kind": "organisation"}, "name"),
+        ({"name": "某公司", "kind": "organisation", "tags": ["医院", "a\x00b"]}, "tags.1"),
+    ],
+)
+def test_a_nul_character_in_a_json_body_is_a_422_naming_the_field_and_nothing_is_written(users, body, field):
+    # PostgreSQL cannot store NUL in text: the driver raised, and the API answered "A value is out of range" (DataError)
+    # or a 500; refused before any handler runs, on both databases alike.
+    from guanxi.customers.models import Customer
+
+    before = Customer.objects.count()
+
+    response = Api(users.am1, lang="en").post("/customers", body)
+
+    assert response.status_code == 422, response.content
+    assert response.json() == {
+        "detail": "Some fields are invalid.",
+        "errors": [{"field": field, "message": NUL_MESSAGE}],
+    }
+    assert Customer.objects.count() == before
+
+
+def test_a_nul_character_in_a_query_parameter_is_a_422_naming_it(users):
+    response = Api(users.am1, lang="zh-hans").get("/customers", {"q": "某\x00公司", "limit": 10})
+
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"] == [{"field": "q", "message": "文本不能包含 NUL 字符（U+0000）。"}]
+
+
+def test_a_nul_character_in_an_update_changes_nothing(users, customers):
+    client = Api(users.am1, lang="en")
+    before = client.get(f"/customers/{customers.c1.pk}").json()
+
+    response = client.patch(f"/customers/{customers.c1.pk}", {"version": before["version"], "address": "解放路\x00"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "address", "message": NUL_MESSAGE}]
+    after = client.get(f"/customers/{customers.c1.pk}").json()
+    assert (after["address"], after["version"]) == (before["address"], before["version"])

@@ -210,6 +210,7 @@ def test_only_those_who_may_act_correspond_with_the_customer(users, customers, a
         ({"channel": "email"}, "recipient"),  # an unknown caller by phone: no address known
         ({"direction": "inbound", "channel": None}, "channel"),
         ({"colour": "red"}, "colour"),
+        ({"content": "已受理\x00"}, "content"),  # PostgreSQL cannot store NUL: refused like any bad input
     ],
 )
 def test_bad_input_is_422_naming_the_field_and_writes_nothing(users, customers, api, body, field):

@@ -75,14 +75,62 @@ class NotAnObject(ValueError):
     are all optional from it as attributes, i.e. accept it as an empty object."""
 
 
+class NulCharacter(ValueError):
+    """A string of the request holds U+0000. PostgreSQL cannot store it in a text column (the driver raises when it
+    is sent), SQLite would store it and cut the text short in some readers: refused as invalid input everywhere, on
+    every database alike, instead of a misleading 422 or a 500 from the database."""
+
+    def __init__(self, fields: list[str]):
+        super().__init__(fields)
+        self.fields = fields
+
+
+def _fields_with_nul(value, path: tuple = ()) -> list[str]:
+    """Dotted paths (as in the API's other errors: contacts.0.mobile) of every string of `value` holding U+0000."""
+    found = []
+    if isinstance(value, str):
+        if "\x00" in value:
+            found.append(".".join(map(str, path)) or "__all__")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                found.append(".".join(map(str, (*path, key.replace("\x00", "\\0")))))
+            found += _fields_with_nul(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _fields_with_nul(item, (*path, index))
+    return found
+
+
+def refuse_nul(data) -> None:
+    """Raises NulCharacter (a 422 naming the fields) if a string of `data` holds U+0000. The parser below calls it
+    for every operation; an operation that reads its input itself (multipart and JSON alike) calls it too."""
+    fields = _fields_with_nul(data)
+    if fields:
+        raise NulCharacter(fields)
+
+
 class JSONObjectParser(Parser):
-    """Every JSON body of the API is an object; anything else is invalid input (422), like broken JSON."""
+    """The one place where the API reads its input (JSON bodies, query strings, form fields): every JSON body is an
+    object, and no string holds a NUL character; anything else is invalid input (422), like broken JSON."""
 
     def parse_body(self, request):
         data = super().parse_body(request)
         if not isinstance(data, dict):
             raise NotAnObject
+        refuse_nul(data)
         return data
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        refuse_nul(result)
+        return result
+
+
+def _nul_response(api: NinjaAPI, request, exc: NulCharacter):
+    message = _("Text may not contain the NUL character (U+0000).")
+    errors = [{"field": field, "message": message} for field in exc.fields]
+    return api.create_response(request, error_body(_("Some fields are invalid."), errors), status=422)
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -104,6 +152,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
         else:
             errors = [{"field": "__all__", "message": str(m)} for m in exc.messages]
         return api.create_response(request, error_body(_("Some fields are invalid."), errors), status=422)
+
+    @api.exception_handler(NulCharacter)
+    def nul_character(request, exc):
+        return _nul_response(api, request, exc)  # in a query string or form (a body's comes as a 400, below)
 
     @api.exception_handler(BadCursor)
     def bad_cursor(request, exc):
@@ -148,6 +200,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        if exc.status_code == 400 and isinstance(exc.__cause__, NulCharacter):
+            return _nul_response(api, request, exc.__cause__)
         if exc.status_code == 400 and exc.__cause__ is not None:
             # ninja's "Cannot parse request body" (broken JSON, bad encoding, a body that is not an object): invalid
             # input like any other, answered in the request's language and the usual shape.

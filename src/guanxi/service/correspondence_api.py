@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from pydantic import ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
+from guanxi.core.api_errors import refuse_nul
 from guanxi.core.schemas import READ, WRITE
 from guanxi.service import complaints, correspondence, selectors
 from guanxi.service.models import MessageAttachment, Ticket, TicketMessage
@@ -208,9 +209,11 @@ def _message_input(request: HttpRequest) -> tuple[MessageIn, list[correspondence
                 raise SchemaValidationError(
                     [{"loc": ("body",), "type": "json_invalid", "msg": "invalid JSON"}]
                 ) from None
+            refuse_nul(raw)
             payload = MessageIn.model_validate(raw if isinstance(raw, dict) else {})
         else:
             data = {key: value for key, value in request.POST.items() if value != ""}
+            refuse_nul(data)
             payload = MessageIn.model_validate(data)
             files = [
                 correspondence.FileIn(upload.name or "file", upload.content_type or "", upload.read())
