@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from guanxi.service.models import Holiday, Ticket
 from guanxi.service.models.config import Kind, Priority
@@ -67,7 +67,10 @@ class AnswerIn(Schema):
     note: str = Field("", max_length=2000, description="Required to decline")
 
 
-class PersonOut(Schema):
+# A person or team as {id, name}. PersonOut, TicketOut and TicketPage are plain pydantic models, not ninja Schemas:
+# a Schema wraps every input in a Django attribute getter, paid four times per ticket of a list page. (Comments, not
+# docstrings: a docstring would become a description in the OpenAPI document.)
+class PersonOut(BaseModel):
     id: int
     name: str
 
@@ -97,7 +100,8 @@ class EventOut(Schema):
     note: str
 
 
-class TicketOut(Schema):
+# A ticket as the API shows it, from a dict: selectors.ticket_rows (the list) or api.ticket_data (one ticket).
+class TicketOut(BaseModel):
     id: int
     number: str
     customer_id: int | None
@@ -141,7 +145,9 @@ class TicketDetailOut(TicketOut):
     events: list[EventOut]
 
 
-class TicketPage(Schema):
+class TicketPage(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # a core.pagination.Page of rows
+
     items: list[TicketOut]
     next: str | None
 

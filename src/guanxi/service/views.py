@@ -44,16 +44,26 @@ def _filters_from(request: HttpRequest) -> tuple[TicketFilters, list[str]]:
         return TicketFilters(), [str(e["loc"][0]) for e in exc.errors()]
 
 
-def _with_countdown(tickets, now) -> list[dict]:
-    """Each ticket with its SLA countdown state: paused while waiting, overdue, or warned."""
+PRIORITY_LABELS = dict(Priority.choices)
+
+
+def _countdown(ticket, *, status: str, due_at, sla_state: int, now) -> dict:
+    """`ticket` (a queue row or a Ticket) with its SLA countdown state: paused while waiting, overdue, or warned."""
+    return {
+        "ticket": ticket,
+        "paused": status == Ticket.Status.WAITING,
+        "overdue": due_at <= now,
+        "warned": sla_state == Ticket.SlaState.WARNED,
+    }
+
+
+def _queue_rows(rows: list[dict], now) -> list[dict]:
+    """The queue's rows (selectors.ticket_rows) with their countdown and the priority label the table shows."""
+    for row in rows:
+        row["priority_label"] = PRIORITY_LABELS.get(row["priority"], row["priority"])
     return [
-        {
-            "ticket": t,
-            "paused": t.status == Ticket.Status.WAITING,
-            "overdue": t.sla_due_at <= now,
-            "warned": t.sla_state == Ticket.SlaState.WARNED,
-        }
-        for t in tickets
+        _countdown(row, status=row["status"], due_at=row["sla_due_at"], sla_state=row["sla_state"], now=now)
+        for row in rows
     ]
 
 
@@ -62,9 +72,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """The team queue, most urgent deadline first; htmx refreshes the table every minute (the countdowns)."""
     filters, bad_fields = _filters_from(request)
     try:
-        page = selectors.ticket_list(user=request.user, filters=filters, cursor=request.GET.get("cursor"), limit=50)
+        page = selectors.ticket_rows(user=request.user, filters=filters, cursor=request.GET.get("cursor"), limit=50)
     except BadCursor:
-        page = selectors.ticket_list(user=request.user, filters=filters, limit=50)
+        page = selectors.ticket_rows(user=request.user, filters=filters, limit=50)
     query = request.GET.copy()
     query.pop("cursor", None)
     next_query = None
@@ -72,7 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
         query["cursor"] = page.next
         next_query = query.urlencode()
     context = {
-        "rows": _with_countdown(page.items, timezone.now()),
+        "rows": _queue_rows(page.items, timezone.now()),
         "page": page,
         "filters": filters,
         "bad_fields": bad_fields,
@@ -148,7 +158,9 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     allowed = [a for a in ACTIONS if ticket.status in services.TRANSITIONS[a][0]] if may_act else []
     context = {
         "ticket": ticket,
-        "row": _with_countdown([ticket], timezone.now())[0],
+        "row": _countdown(
+            ticket, status=ticket.status, due_at=ticket.sla_due_at, sla_state=ticket.sla_state, now=timezone.now()
+        ),
         "summary": summary,
         "chain": selectors.handover_chain(ticket=ticket),
         "events": selectors.ticket_events(ticket=ticket),
