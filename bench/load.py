@@ -12,8 +12,8 @@ Bounded: 127.0.0.1 only, --users (100) simulated users for --time (180 s) per ta
 2. Per run: for each manager, a sample of visible customer ids with their current versions, search terms cut from
    their customers' names and phones, their branch and a district (bench/data/load-config.json), and the SQL of a
    sample of 360 views and searches for the floor to replay.
-3. `guanxi serve` (gunicorn, its default worker count on PostgreSQL: 2 × CPUs + 1, 4 threads each) and the floor
-   (bench/floor under gunicorn with the same workers and threads) on free ports.
+3. `guanxi serve` (gunicorn, its default worker count on PostgreSQL: 2 × CPUs + 1, 4 threads each, idle connections
+   kept 75 s) and the floor (bench/floor under gunicorn with the same workers, threads and keep-alive) on free ports.
 4. Locust (bench/locustfile.py, headless, FastHttpUser) against Guanxi, then the same users and mix against the floor:
    list 40 %, 360 view 25 %, search 15 %, create/update 20 %; think time --wait (0.5-1.5 s) between requests.
    Requests/s, p50/p95/p99, errors, and the CPU used by the generator, the server processes and PostgreSQL.
@@ -58,6 +58,7 @@ from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not 
 from generate import SCALES, normalise_database_url, setup_django  # noqa: E402
 
 TOKENS_FILE = DATA_DIR / "load-tokens.json"
+KEEPALIVE = 75  # the floor keeps idle connections as long as `guanxi serve` does (its KEEPALIVE_SECONDS)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -548,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
             FLOOR_REPLAY=str(replay_path),
         )
         floor_command = [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{floor_port}", "--worker-class", "gthread"]
-        floor_command += ["--workers", str(workers), "--threads", str(args.threads), "floor.wsgi:application"]
+        floor_command += ["--workers", str(workers), "--threads", str(args.threads), "--keep-alive", str(KEEPALIVE)]
+        floor_command.append("floor.wsgi:application")
         servers.append(start_server("load-floor", floor_command, floor_env, floor_port, "/api/customers/1"))
         targets = {"guanxi": (port, servers[0]), "floor": (floor_port, servers[1])}
         for target in args.targets.split(","):

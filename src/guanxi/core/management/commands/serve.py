@@ -15,6 +15,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
 
+# How long an idle kept-alive connection stays open. gunicorn's default (2 s) is shorter than a client's pause between
+# two requests (a person reading a page, a reverse proxy's pooled upstream connection: nginx keeps them 60 s): the
+# server then closes a connection the client is reusing at that very moment, and a POST or PATCH already on its way
+# is lost ("connection closed"; clients retry only idempotent requests, RFC 9110 section 9.2.2 — the load test lost
+# 11 writes that way). The side that closes idle connections must be the client or the proxy, so the server waits
+# longer than they do. It costs a socket, not a thread: gthread workers park idle connections in their poller.
+KEEPALIVE_SECONDS = 75
+
 
 class GuanxiServer(BaseApplication):
     def __init__(self, options: dict):
@@ -45,6 +53,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--threads", type=int, default=int(os.environ.get("GUANXI_THREADS", "4")))
         parser.add_argument(
+            "--keepalive",
+            type=int,
+            default=int(os.environ.get("GUANXI_KEEPALIVE", str(KEEPALIVE_SECONDS))),
+            help=f"seconds an idle connection is kept open (default {KEEPALIVE_SECONDS}: longer than a client's or "
+            "proxy's idle timeout, so that they close it, never the server while a request is on its way)",
+        )
+        parser.add_argument(
             "--worker",
             action=argparse.BooleanOptionalAction,
             default=None,
@@ -72,6 +87,7 @@ class Command(BaseCommand):
                 "workers": workers,
                 "threads": options["threads"],
                 "worker_class": "gthread",
+                "keepalive": options["keepalive"],
                 "accesslog": os.environ.get("GUANXI_ACCESS_LOG") or None,
                 "timeout": 60,
                 "graceful_timeout": 20,
