@@ -545,6 +545,16 @@ OPERATIONS.update(
         "GET /business-hours/{schedule_id}": Op(may_configure(BM)),
         "PATCH /business-hours/{schedule_id}": Op(may_configure(BM), body=_v_and("schedule_id", week=_WEEK)),
         "DELETE /business-hours/{schedule_id}": Op(may_configure(BM)),  # the default schedule: 409
+        # ticket assignment (service/assignment.py): teams' rules for configurers; each ticket worker's own availability
+        "GET /assignment-rules": Op(may_configure(BM)),
+        "POST /assignment-rules": Op(may_configure(BM), body=lambda ctx, scope: {"team_id": _b02()}),
+        "PATCH /assignment-rules/{assignment_rule_id}": Op(
+            may_configure(BM), body=_v_and("assignment_rule_id", strategy="least_open")
+        ),
+        "GET /agent-availability": Op(may_configure(*TICKET_WORKERS)),
+        "PUT /agent-availability": Op(
+            may_configure(*TICKET_WORKERS), body=lambda ctx, scope: {"version": 0, "available": True}
+        ),
     }
 )
 OPERATIONS.update(  # knowledge base reads (service/roles.py: every role holds service.view_article)
@@ -860,6 +870,7 @@ def _extra_records(users, customers) -> dict[str, dict[str, int]]:
     from guanxi.activities.models import Notification, PhoneCall
     from guanxi.customers.filters import CustomerFilters
     from guanxi.sales import contracts, contracts_files, deals_services, products, receivables, telesales
+    from guanxi.service import assignment
     from guanxi.service import services as service_services
     from guanxi.service.models import BusinessHours
     from tests.activities.factories import make_activity
@@ -970,6 +981,7 @@ def _extra_records(users, customers) -> dict[str, dict[str, int]]:
     shared("rule_id", visits.visit_rule_set(actor=admin, grade="key", visits=2, period_months=1))
     shared("holiday_id", service_services.holiday_create(actor=admin, day=datetime.date(2027, 5, 1), kind="off"))
     shared("schedule_id", BusinessHours.objects.get(branch=None))
+    shared("assignment_rule_id", assignment.rule_create(actor=admin, team_id=users.agent1.profile.org_unit_id, data={}))
     shared("stage_id", stage("survey"))
     ticket = service_services.Ticket.objects.get(pk=found["ticket_id"]["in"])
     service_services.handover_request(  # the "in" ticket waits for agent1's answer
@@ -991,6 +1003,7 @@ RECORD_MODELS = {  # path parameter → model, for the versions the bodies send
     "ticket_id": "service.Ticket",
     "holiday_id": "service.Holiday",
     "schedule_id": "service.BusinessHours",
+    "assignment_rule_id": "service.AssignmentRule",
     "stage_id": "sales.Stage",
 }
 

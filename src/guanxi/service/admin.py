@@ -3,8 +3,10 @@ business hours."""
 
 from django.contrib import admin
 
-from guanxi.service import hours
+from guanxi.service import assignment, hours
 from guanxi.service.models import (
+    AgentAvailability,
+    AssignmentRule,
     BusinessHours,
     Holiday,
     ReturnVisitRule,
@@ -76,3 +78,38 @@ class BusinessHoursAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ("branch", "version") if obj is not None else ("version",)
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin):
+    """How a team's queue hands out email tickets (service/assignment.py); saved through the service (audited)."""
+
+    list_display = ("team", "strategy", "match_skills", "active", "last_assigned", "version")
+    list_filter = ("strategy", "active")
+    fields = ("team", "strategy", "match_skills", "active", "version")
+    readonly_fields = ("version",)
+
+    def save_model(self, request, obj, form, change):
+        data = {key: getattr(obj, key) for key in assignment.RULE_FIELDS}
+        if change:
+            saved = assignment.rule_update(actor=request.user, rule_id=obj.pk, version=obj.version, data=data)
+        else:
+            saved = assignment.rule_create(actor=request.user, team_id=obj.team_id, data=data)
+        obj.pk, obj.version = saved.pk, saved.version
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("team", "version") if obj is not None else ("version",)
+
+
+@admin.register(AgentAvailability)
+class AgentAvailabilityAdmin(admin.ModelAdmin):
+    """Agents' availability and skills, as they set them (PUT /agent-availability); read-only here."""
+
+    list_display = ("user", "available", "skills", "updated_at")
+    list_filter = ("available",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

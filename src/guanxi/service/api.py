@@ -8,6 +8,7 @@ from guanxi.core.masking import phone_for
 from guanxi.core.schemas import READ, WRITE
 from guanxi.service import selectors, services
 from guanxi.service.agent_api import router as agent_router
+from guanxi.service.assignment_api import router as assignment_router
 from guanxi.service.correspondence_api import router as correspondence_router
 from guanxi.service.feedback_api import router as feedback_router
 from guanxi.service.filters import TicketFilters
@@ -31,6 +32,7 @@ from guanxi.service.schemas import (
 )
 
 router = Router(tags=["service"])
+
 
 class TicketListQuery(TicketFilters):
     cursor: str | None = Field(None, max_length=500)
@@ -276,3 +278,6 @@ router.add_router("/", knowledge_router)
 
 # Business-hour schedules the SLA clocks count, for those who configure the service (hours_api.py).
 router.add_router("/", hours_router)
+
+# Assignment of queue tickets: teams' rules, agents' availability and skills (assignment_api.py).
+router.add_router("/", assignment_router)

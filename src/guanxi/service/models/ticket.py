@@ -265,6 +265,7 @@ class TicketEvent(models.Model):
         ESCALATED = "escalated", _("Escalated")
         MERGED = "merged", _("Merged into another ticket")
         MERGED_FROM = "merged_from", _("Duplicate merged in")
+        ASSIGNED = "assigned", _("Assigned from the team queue")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"))
