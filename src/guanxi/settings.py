@@ -139,6 +139,8 @@ CELERY_BEAT_SCHEDULE = {
     "service-sweep": {"task": "service.sweep", "schedule": 60.0},
     # Return visits whose time came become due, visits of reopened tickets are cancelled (service.return_visits).
     "service-return-visits": {"task": "service.return_visits", "schedule": 60.0},
+    # The analysis rollups of the last three days recomputed from the tickets (service.tasks.analysis_rebuild).
+    "service-analysis-rebuild": {"task": "service.analysis_rebuild", "schedule": crontab(hour=3, minute=30)},
 }
 if GUANXI_EMBEDDED_BROKER:
     # The SQLAlchemy transport has no fanout exchange: no remote control, and a longer SQLite busy timeout.

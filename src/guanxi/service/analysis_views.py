@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.permissions import require
 from guanxi.service import analysis, selectors
+from guanxi.service.analysis_export import analysis_xlsx
 
 
 def _filters(request: HttpRequest) -> tuple[analysis.AnalysisFilters, dict[str, list[str]]]:
@@ -62,7 +63,7 @@ def analysis_page(request: HttpRequest) -> HttpResponse:
 def analysis_export(request: HttpRequest) -> HttpResponse:
     require(request.user, "service.view_ticket")
     filters, _errors = _filters(request)
-    body = analysis.analysis_xlsx(analysis.complaint_analysis(user=request.user, filters=filters))
+    body = analysis_xlsx(analysis.complaint_analysis(user=request.user, filters=filters))
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     name = f"complaint-analysis-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

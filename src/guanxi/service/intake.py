@@ -32,7 +32,7 @@ from guanxi.core import audit
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.selectors import org_unit_of
 from guanxi.customers.models import Contact
-from guanxi.service import assignment, correspondence, mailparse, services, sla
+from guanxi.service import assignment, correspondence, mailparse, rollups, services, sla
 from guanxi.service.models import Ticket, TicketEvent, TicketMessage
 from guanxi.service.models.config import Grade
 
@@ -182,6 +182,7 @@ def _new_ticket(mail: mailparse.ParsedMail, content: str, now) -> Ticket:
     Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
     note = _("Received by email from %(sender)s") % {"sender": mail.sender}
     services._event(ticket, None, TicketEvent.Kind.CREATED, to_status=ticket.status, note=note, at=now)
+    rollups.refresh([ticket.pk])
     audit.record(actor=None, action="create", instance=ticket, changes=audit.snapshot(ticket))
     assignment.assign_from_queue(ticket)  # the mailbox is a queue, not a person: an agent of its team takes it
     return ticket

@@ -15,7 +15,7 @@ from guanxi.core import audit
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
 from guanxi.customers.services import _save_versioned
-from guanxi.service import selectors
+from guanxi.service import rollups, selectors
 from guanxi.service.models import Handover, Ticket, TicketEvent
 from guanxi.service.services import _check_may_act, _event
 
@@ -69,6 +69,7 @@ def ticket_merge(*, actor, ticket_id: int, version: int, duplicate_id: int, dupl
             duplicate, duplicate_version, [name for name in changes if name not in ("version", "updated_at")]
         )
         _save_versioned(ticket, version, ["status"])  # bumps A's version: a stale form of A must not overwrite it
+        rollups.refresh([duplicate.pk])
         _event(
             duplicate,
             actor,

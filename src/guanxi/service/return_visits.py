@@ -36,7 +36,7 @@ from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
 from guanxi.core.selectors import org_unit_of
-from guanxi.service import selectors
+from guanxi.service import rollups, selectors, sms
 from guanxi.service.models import ContactChannel, ReturnVisit, ReturnVisitAttempt, ReturnVisitRule, Ticket
 
 V = ReturnVisit.Status
@@ -250,6 +250,7 @@ def visit_record(
         )
         if saved != 1:
             raise StaleVersion(visit.version)
+        rollups.visit_completed(visit)
         audit.record(actor=actor, action="return_visit_record", instance=visit, changes=changes)
         if reopen:
             _reopen(actor, visit, satisfaction=satisfaction, comment=comment)
@@ -310,6 +311,7 @@ def return_visits_sweep(*, now=None) -> dict:
         )
         if due:
             ReturnVisit.objects.filter(pk__in=[row[0] for row in due], status=V.SCHEDULED).update(status=V.DUE)
+            sms.return_visit_messages([row[0] for row in due])  # visits by text message ask the customer now
             audit.record_many(
                 actor=None,
                 action="return_visit_due",

@@ -25,7 +25,7 @@ from guanxi.core.selectors import org_unit_of
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.services import _save_versioned
-from guanxi.service import notices, return_visits, selectors, sla
+from guanxi.service import notices, return_visits, rollups, selectors, sla
 from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketSubType
 from guanxi.service.models.config import Grade
 
@@ -105,6 +105,7 @@ def ticket_create(*, actor, data: dict) -> Ticket:
         ticket.number = f"GD{timezone.localtime(now):%Y%m%d}{ticket.pk:07d}"
         Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
         _event(ticket, actor, TicketEvent.Kind.CREATED, to_status=ticket.status, at=now)
+        rollups.refresh([ticket.pk])
         audit.record(actor=actor, action="create", instance=ticket, changes=audit.snapshot(ticket))
     return ticket
 
@@ -138,6 +139,7 @@ def ticket_update(*, actor, ticket_id: int, version: int, data: dict) -> Ticket:
             return ticket
         _save_versioned(ticket, version, [name for name in changes if name not in ("version", "updated_at")])
         _event(ticket, actor, TicketEvent.Kind.UPDATED, note=", ".join(sorted(changes)))
+        rollups.refresh([ticket.pk])
         audit.record(actor=actor, action="update", instance=ticket, changes=changes)
     return ticket
 
@@ -197,6 +199,7 @@ def ticket_transition(
         changes = audit.diff(before, audit.snapshot(ticket))
         _save_versioned(ticket, version, [name for name in changes if name not in ("version", "updated_at")])
         _event(ticket, actor, EVENT_OF[action], from_status=previous, to_status=target, note=note, at=now)
+        rollups.refresh([ticket.pk])
         audit.record(actor=actor, action=action, instance=ticket, changes=changes)
         if action == "close":
             return_visits.schedule(ticket, closed_at=now)
@@ -319,6 +322,8 @@ def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> tuple
             ticket.owner = actor
             ticket.team = org_unit_of(actor) or handover.to_team or ticket.team
         _save_versioned(ticket, ticket.version, ["owner", "team"] if accept else ["status"])
+        if accept:
+            rollups.refresh([ticket.pk])  # the ticket now counts for the receiver's team
         kind = TicketEvent.Kind.HANDOVER_ACCEPTED if accept else TicketEvent.Kind.HANDOVER_DECLINED
         _event(ticket, actor, kind, note=note, at=now)
         changes = audit.diff(before, audit.snapshot(ticket, ["owner", "team"]))

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core import audit
 from guanxi.core.models import OrgUnit
-from guanxi.service import clock
+from guanxi.service import clock, rollups
 from guanxi.service.models import BusinessHours, Escalation, Holiday, SlaTarget, Ticket, TicketEvent, TicketType
 from guanxi.service.models.config import Grade
 from guanxi.service.models.hours import parse_week
@@ -203,6 +203,7 @@ def _flag_breaches(rows) -> None:
         Ticket.objects.filter(pk__in=unanswered).update(response_breached=True)
     if answered:
         Ticket.objects.filter(pk__in=answered).update(resolution_breached=True)
+    rollups.refresh(unanswered + answered)
 
 
 def _notify(kind: str, pairs: list[tuple[int, int | None]]) -> None:

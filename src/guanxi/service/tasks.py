@@ -1,8 +1,11 @@
 """Celery tasks of service: thin wrappers around the services, safe to run twice."""
 
-from celery import shared_task
+from datetime import timedelta
 
-from guanxi.service import return_visits, services, sla
+from celery import shared_task
+from django.utils import timezone
+
+from guanxi.service import return_visits, rollups, services, sla
 
 
 @shared_task(name="service.sweep", ignore_result=True)
@@ -17,3 +20,11 @@ def sweep() -> dict:
 def return_visits_sweep() -> dict:
     """Every minute: scheduled return visits whose time came become due; visits of reopened tickets are cancelled."""
     return return_visits.return_visits_sweep()
+
+
+@shared_task(name="service.analysis_rebuild", ignore_result=True)
+def analysis_rebuild(days: int = 3) -> dict:
+    """Nightly: recompute the analysis rollups of the last `days` days — a safety net under the services' incremental
+    upkeep (tickets changed by SQL or an import); the services keep them exact in between."""
+    today = timezone.localdate()
+    return rollups.rebuild(date_from=today - timedelta(days=days - 1), date_to=today)

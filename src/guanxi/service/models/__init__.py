@@ -1,6 +1,12 @@
 """service models; each module owns one part of the domain and is imported here so Django finds it."""
 
 from guanxi.service.models.agent_tools import ReplyTemplate  # noqa: F401
+from guanxi.service.models.analysis import (  # noqa: F401
+    SatisfactionRollup,
+    TicketMonthRollup,
+    TicketRollup,
+    TicketTally,
+)
 from guanxi.service.models.assignment import AgentAvailability, AssignmentRule  # noqa: F401
 from guanxi.service.models.config import Holiday, SlaTarget, TicketCause, TicketSubType, TicketType  # noqa: F401
 from guanxi.service.models.correspondence import ComplaintHandling, MessageAttachment, TicketMessage  # noqa: F401

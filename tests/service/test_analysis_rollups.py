@@ -1,0 +1,189 @@
+"""The complaint analysis read from the daily rollups: after every kind of ticket write made through the services the
+figures equal the direct aggregation over the tickets each user may see (all, a branch, a team without the
+sensitive-customer permission, the other branch), and equal a full rebuild; the rebuild command is idempotent."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from guanxi.customers import services as customer_services
+from guanxi.service import analysis, return_visits, rollups, services, sla
+from guanxi.service.models import (
+    ReturnVisit,
+    SatisfactionRollup,
+    TicketCause,
+    TicketMonthRollup,
+    TicketRollup,
+    TicketTally,
+)
+from tests.conftest import errors_by_field, fresh, make_customer
+from tests.service.factories import Clock, at, make_ticket, move
+
+YEAR = {"date_from": "2026-01-01", "date_to": "2026-12-31", "team": None}
+
+
+def _filters(repeat_days=30, **period):
+    return analysis.filters_from(**{**YEAR, **period}, repeat_days=repeat_days)
+
+
+def _rollup_rows() -> set[tuple]:
+    fields = [f.attname for f in TicketRollup._meta.concrete_fields if f.name != "id"]
+    visits = [f.attname for f in SatisfactionRollup._meta.concrete_fields if f.name != "id"]
+    months = [f.attname for f in TicketMonthRollup._meta.concrete_fields if f.name != "id"]
+    return (
+        {("t", *row) for row in TicketRollup.objects.values_list(*fields)}
+        | {("m", *row) for row in TicketMonthRollup.objects.values_list(*months)}
+        | {("s", *row) for row in SatisfactionRollup.objects.values_list(*visits)}
+    )
+
+
+def _assert_exact(users, *, repeat_days=30, **period) -> dict:
+    """Every user's figures from the rollups equal the direct aggregation; returns them by username."""
+    figures = {}
+    for user in (users.admin, users.bm1, users.bm2, users.lead1):
+        filters = _filters(repeat_days, **period)
+        from_rollups = analysis.complaint_analysis(user=fresh(user), filters=filters).as_dict()
+        direct = analysis.complaint_analysis_direct(user=fresh(user), filters=filters).as_dict()
+        assert from_rollups == direct, user.username
+        figures[user.username] = from_rollups
+    return figures
+
+
+def _complaint_cause():
+    return TicketCause.objects.filter(ticket_type__code="complaint").order_by("id").first()
+
+
+@pytest.fixture
+def story(users, customers, monkeypatch):
+    """The writes of a year, checked after each step (see the test)."""
+    return Clock(monkeypatch, at(2026, 1, 5, 9, 0))
+
+
+def test_the_rollups_equal_the_direct_aggregation_after_every_service_write(users, customers, story):
+    clock, cause = story, _complaint_cause()
+    # Created: agent1 (95598, B01-T3) takes c1's complaint; lead1's team gets it by an accepted hand-over.
+    first = make_ticket(users.agent1, customers.c1, ticket_type="complaint", channel="web")
+    _assert_exact(users)
+    services.handover_request(
+        actor=fresh(users.agent1), ticket_id=first.pk, version=first.version, to_user_id=users.lead1.pk, reason="转"
+    )
+    services.handover_accept(actor=fresh(users.lead1), ticket_id=first.pk)
+    assert _assert_exact(users)["lead1"]["total"] == 1
+    # Ten days later a second complaint of c1, resolved with the cause while the first has none: not a repeat yet.
+    clock.set(at(2026, 1, 15, 9, 0))
+    second = make_ticket(users.am1, customers.c1, ticket_type="complaint")
+    move(second, users.am1, "accept", "resolve", cause_id=cause.pk)
+    assert _assert_exact(users)["bm1"]["repeats"]["repeats"] == 0
+    # The first is resolved with the same cause: the second becomes its repeat (a later ticket's figure changed).
+    move(first, users.lead1, "accept", "resolve", cause_id=cause.pk)
+    assert _assert_exact(users)["bm1"]["repeats"]["repeats"] == 1
+    assert _assert_exact(users, repeat_days=9)["bm1"]["repeats"]["repeats"] == 0
+    # Closed, then a dissatisfied return visit reopens it; the satisfaction counts under the first's day and team.
+    move(first, users.lead1, "close")
+    visit = ReturnVisit.objects.get(ticket=first)
+    return_visits.visit_record(
+        actor=fresh(users.agent1),
+        visit_id=visit.pk,
+        version=visit.version,
+        reached=True,
+        channel="phone",
+        satisfaction=2,
+    )
+    figures = _assert_exact(users)
+    assert figures["bm1"]["satisfaction_by_month"] == [
+        {"key": "2026-01", "label": "2026-01", "visits": 1, "satisfaction": 2.0}
+    ]
+    move(first, users.lead1, "start", "resolve", "close")
+    # A customer of am1's with a complaint becomes sensitive: lead1 (no such permission) stops counting it, bm1 not.
+    turned = make_customer(users.am1, name="后来敏感的客户")
+    sensitive = make_ticket(users.am1, turned, ticket_type="complaint")
+    assert _assert_exact(users)["lead1"]["total"] == 3
+    customer_services.customer_update(
+        actor=fresh(users.bm1), customer_id=turned.pk, version=turned.version, data={"sensitive": True}
+    )
+    figures = _assert_exact(users)
+    assert (figures["lead1"]["total"], figures["bm1"]["total"]) == (2, 3)
+    # B02's agent hands a ticket to bm1: while pending bm1 sees it beyond their branch; accepted, it moves to B01.
+    other = make_ticket(users.agent2, customers.c3, channel="wechat")
+    services.handover_request(
+        actor=fresh(users.agent2), ticket_id=other.pk, version=other.version, to_user_id=users.bm1.pk, reason="请协助"
+    )
+    figures = _assert_exact(users)
+    assert (figures["bm1"]["total"], figures["bm2"]["total"]) == (4, 1)
+    services.handover_accept(actor=fresh(users.bm1), ticket_id=other.pk)
+    figures = _assert_exact(users)
+    assert (figures["bm1"]["total"], figures["bm2"]["total"]) == (4, 0)
+    # The SLA sweep flags a missed response (an UPDATE of many tickets at once).
+    clock.set(at(2026, 3, 20, 9, 0))
+    sla.sla_sweep()
+    figures = _assert_exact(users)
+    assert sum(row["response_breached"] for row in figures["admin"]["sla_by_month"]) >= 1
+    # Updated: the unknown caller's ticket is linked to a customer.
+    caller = make_ticket(users.agent1, None, ticket_type="complaint")
+    caller.refresh_from_db()
+    services.ticket_update(
+        actor=fresh(users.agent1), ticket_id=caller.pk, version=caller.version, data={"customer_id": customers.c2.pk}
+    )
+    figures = _assert_exact(users)
+    assert figures["admin"]["total"] == 5 and figures["admin"]["repeats"]["complaints"] == 4
+    assert _assert_exact(users, date_from="2026-01-15", date_to="2026-01-15")["admin"]["total"] == 3
+    # Whole months come from the month rollup, the days around them from the day rollup.
+    assert _assert_exact(users, date_from="2026-01-10", date_to="2026-03-31")["admin"]["total"] == 4
+    assert _assert_exact(users, date_from="2025-12-31", date_to="2026-02-28")["admin"]["total"] == 4
+    assert sensitive.pk and TicketRollup.objects.exists()
+    # The incremental upkeep left exactly what a full rebuild computes.
+    kept = _rollup_rows()
+    rollups.rebuild()
+    assert _rollup_rows() == kept
+
+
+def test_rebuilding_is_idempotent_and_limited_to_its_days(users, customers, monkeypatch):
+    clock = Clock(monkeypatch, at(2026, 2, 1, 9, 0))
+    make_ticket(users.am1, customers.c1, ticket_type="complaint")
+    clock.set(at(2026, 2, 3, 9, 0))
+    make_ticket(users.am2, customers.c2)
+    built = _rollup_rows()
+    call_command("service_analysis_rebuild")
+    call_command("service_analysis_rebuild")
+    assert _rollup_rows() == built and TicketTally.objects.count() == 2
+    TicketRollup.objects.all().delete()  # lost, say, by a restore
+    call_command("service_analysis_rebuild", "--from", "2026-02-03", "--to", "2026-02-03")
+    assert {row.day.isoformat() for row in TicketRollup.objects.all()} == {"2026-02-03"}
+    call_command("service_analysis_rebuild", "--from", "2026-02-01", "--to", "2026-02-02")
+    assert _rollup_rows() == built
+    with pytest.raises(CommandError, match="--from"):
+        call_command("service_analysis_rebuild", "--from", "2026-02-30")
+    with pytest.raises(CommandError, match="--to"):
+        call_command("service_analysis_rebuild", "--from", "2026-02-03", "--to", "2026-02-01")
+
+
+def test_another_branch_sees_nothing_of_these_tickets(api, users, customers, monkeypatch, org):
+    Clock(monkeypatch, at(2026, 2, 1, 9, 0))
+    make_ticket(users.am1, customers.c1, ticket_type="complaint")
+    period = {"from": "2026-01-01", "to": "2026-12-31"}
+    assert api(users.bm1).get("/tickets/analysis", period).json()["total"] == 1
+    other = api(users.bm2).get("/tickets/analysis", period).json()
+    assert other["total"] == 0 and other["by_team"] == [] and other["repeats"]["complaints"] == 0
+    chosen = api(users.bm2).get("/tickets/analysis", {**period, "team": org.B01_T1.pk}).json()
+    assert chosen["total"] == 0
+
+
+def test_a_bad_day_is_422_naming_the_field(api, users):
+    response = api(users.bm1).get("/tickets/analysis", {"from": "2026-02-30"})
+    assert response.status_code == 422 and "from" in errors_by_field(response)
+
+
+def test_the_repeat_gap_rounds_up_so_a_window_of_whole_days_stays_exact():
+    day = timedelta(days=1)
+    start = at(2026, 1, 1, 9, 0)
+
+    def complaint(pk, moment, cause=1):
+        return {"id": pk, "customer_id": 7, "created_at": moment, "cause_id": cause, "sub_type_id": None}
+
+    history = [complaint(1, start)]
+    exactly = complaint(2, start + 3 * day)
+    later = complaint(3, start + 3 * day + timedelta(microseconds=1))
+    other_cause = complaint(4, start + day, cause=2)
+    gaps = rollups.repeat_gaps([exactly, later, other_cause], history)
+    assert gaps == {2: (3, 0), 3: (4, 0)}  # within 3 days: the first only; within 4: both
