@@ -44,16 +44,17 @@ from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not 
     CpuMeter,
     RawDb,
     Server,
-    bench_pythonpath,
     capture,
     condense_plan,
     free_port,
     machine_facts,
     percentile,
     ratio,
-    start_server,
+    server_env,
+    start_floor,
+    start_guanxi,
+    variant_env,
     wait_for_quiet,
-    with_application_name,
     write_results,
 )
 
@@ -183,6 +184,30 @@ def measure(
     }
     scenario.results["per_query"] = [percentile(values, 0.5) * 1000 for values in per_query]
     scenario.results["bytes"] = len(body), len(floor_body)
+
+
+def measure_scenarios(
+    scenarios: list[Scenario], raw: RawDb, servers: dict[str, Server], requests: int, warmup: int, widths: tuple
+) -> None:
+    """measure() every scenario against the servers ("guanxi", "floor", optionally "variant"), CPU metered per server
+    and for the raw replay; one line per scenario as it ends (user and name padded to `widths`)."""
+    meters = {name: CpuMeter(raw, server.process.pid, f"{RUN_TAG}-{name}") for name, server in servers.items()}
+    meters["raw"] = CpuMeter(raw, None, f"{RUN_TAG}-raw")
+    floor_client = Client(servers["floor"].port)
+    for scenario in scenarios:
+        headers = {"Authorization": scenario.authorization}
+        guanxi_client = Client(servers["guanxi"].port, headers)
+        variant_client = Client(servers["variant"].port, headers) if "variant" in servers else None
+        print(f"  {scenario.user:<{widths[0]}} {scenario.name:<{widths[1]}}", end="", flush=True)
+        measure(scenario, guanxi_client, floor_client, raw, requests, warmup, meters, variant_client)
+        r = scenario.results
+        print(
+            f" Guanxi {r['guanxi']['p50']:6.2f} / {r['guanxi']['p95']:6.2f} ms"
+            + (f"  variant {r['variant']['p50']:6.2f} / {r['variant']['p95']:6.2f} ms" if variant_client else "")
+            + f"  floor {r['floor']['p50']:6.2f} / {r['floor']['p95']:6.2f} ms"
+            + f"  raw {r['raw']['p50']:6.2f} / {r['raw']['p95']:6.2f} ms",
+            flush=True,
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -464,19 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         [users.get("am1", 0), region_id],
     )[0][0]
 
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=with_application_name(args.database_url, f"{RUN_TAG}-guanxi"),
-        GUANXI_HOME=str(DATA_DIR / "home"),
-        PYTHONPATH=bench_pythonpath(),
-        GUANXI_LOG_LEVEL="ERROR",
-        DJANGO_SETTINGS_MODULE=args.settings,
-        # Keep PostgreSQL connections for the whole run (default 60 s): a backend that ends mid-scenario would take
-        # its CPU time with it. The cost hidden is one connect per thread per minute.
-        GUANXI_CONN_MAX_AGE="3600",
-    )
-    (DATA_DIR / "home" / "static").mkdir(parents=True, exist_ok=True)
-    bin_dir = Path(sys.executable).parent
+    env = server_env(args.database_url, args.settings)
+    floor_env = variant_env(env, args.database_url, "floor.settings", "floor")
     guanxi_port, floor_port = free_port(), free_port()
     print(
         f"{label}: {customers:,} customers, {sizes['contacts']:,} contacts; region {region_code} {region_name}; "
@@ -485,76 +499,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     wait_for_quiet(args.max_load)
     facts = machine_facts(raw)
-    servers: list[Server] = []
+    servers: dict[str, Server] = {}
     try:
-        servers.append(
-            start_server(
-                "guanxi",
-                [str(bin_dir / "guanxi"), "serve", "--host", "127.0.0.1", "--port", str(guanxi_port)]
-                + ["--workers", str(args.workers), "--threads", str(args.threads)],
-                env,
-                guanxi_port,
-                "/api/v1/me",
-            )
-        )
-        floor_env = dict(
-            env,
-            DJANGO_SETTINGS_MODULE="floor.settings",
-            DATABASE_URL=with_application_name(args.database_url, f"{RUN_TAG}-floor"),
-        )
-        servers.append(
-            start_server(
-                "floor",
-                [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{floor_port}", "--worker-class", "gthread"]
-                + ["--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "60"]
-                + ["--graceful-timeout", "20", "floor.wsgi:application"],
-                floor_env,
-                floor_port,
-                "/api/customers/1",
-            )
-        )
-        variant_port = None
+        servers["guanxi"] = start_guanxi("guanxi", env, guanxi_port, args.workers, args.threads)
+        servers["floor"] = start_floor(floor_env, floor_port, args.workers, args.threads, "/api/customers/1")
         if args.variant:
-            variant_port = free_port()
-            variant_env = dict(
-                env,
-                DJANGO_SETTINGS_MODULE=args.variant,
-                DATABASE_URL=with_application_name(args.database_url, f"{RUN_TAG}-variant"),
-            )
-            servers.append(
-                start_server(
-                    "variant",
-                    [str(bin_dir / "guanxi"), "serve", "--host", "127.0.0.1", "--port", str(variant_port)]
-                    + ["--workers", str(args.workers), "--threads", str(args.threads)],
-                    variant_env,
-                    variant_port,
-                    "/api/v1/me",
-                )
+            servers["variant"] = start_guanxi(
+                "variant",
+                variant_env(env, args.database_url, args.variant, "variant"),
+                free_port(),
+                args.workers,
+                args.threads,
             )
         scenarios = build_scenarios(args, raw, rng, env, floor_env, guanxi_port, floor_port, users, region_id)
-        floor_client = Client(floor_port)
-        meters = {
-            "guanxi": CpuMeter(raw, servers[0].process.pid, f"{RUN_TAG}-guanxi"),
-            "floor": CpuMeter(raw, servers[1].process.pid, f"{RUN_TAG}-floor"),
-            "raw": CpuMeter(raw, None, f"{RUN_TAG}-raw"),
-        }
-        if args.variant:
-            meters["variant"] = CpuMeter(raw, servers[2].process.pid, f"{RUN_TAG}-variant")
-        for scenario in scenarios:
-            guanxi_client = Client(guanxi_port, {"Authorization": scenario.authorization})
-            print(f"  {scenario.user:<6} {scenario.name:<22}", end="", flush=True)
-            variant_client = Client(variant_port, {"Authorization": scenario.authorization}) if variant_port else None
-            measure(scenario, guanxi_client, floor_client, raw, args.requests, args.warmup, meters, variant_client)
-            r = scenario.results
-            print(
-                f" Guanxi {r['guanxi']['p50']:6.2f} / {r['guanxi']['p95']:6.2f} ms"
-                + (f"  variant {r['variant']['p50']:6.2f} / {r['variant']['p95']:6.2f} ms" if variant_client else "")
-                + f"  floor {r['floor']['p50']:6.2f} / {r['floor']['p95']:6.2f} ms"
-                + f"  raw {r['raw']['p50']:6.2f} / {r['raw']['p95']:6.2f} ms",
-                flush=True,
-            )
+        measure_scenarios(scenarios, raw, servers, args.requests, args.warmup, (6, 22))
     finally:
-        for server in servers:
+        for server in servers.values():
             server.stop()
 
     plans = {}

@@ -137,6 +137,44 @@ def start_server(name: str, command: list[str], env: dict, port: int, probe: str
     raise RuntimeError(f"{name} did not answer on port {port}; see {log}")
 
 
+def server_env(database_url: str, settings: str = "guanxi.settings") -> dict:
+    """The environment of a Guanxi server under measurement."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=with_application_name(database_url, f"{RUN_TAG}-guanxi"),
+        GUANXI_HOME=str(DATA_DIR / "home"),
+        PYTHONPATH=bench_pythonpath(),
+        GUANXI_LOG_LEVEL="ERROR",
+        DJANGO_SETTINGS_MODULE=settings,
+        # Keep PostgreSQL connections for the whole run (default 60 s): a backend that ends mid-scenario would take
+        # its CPU time with it. The cost hidden is one connect per thread per minute.
+        GUANXI_CONN_MAX_AGE="3600",
+    )
+    (DATA_DIR / "home" / "static").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def variant_env(env: dict, database_url: str, settings: str, name: str) -> dict:
+    """`env` for another server (the floor: floor.settings) whose PostgreSQL backends carry their own name."""
+    return dict(
+        env, DJANGO_SETTINGS_MODULE=settings, DATABASE_URL=with_application_name(database_url, f"{RUN_TAG}-{name}")
+    )
+
+
+def start_guanxi(name: str, env: dict, port: int, workers: int, threads: int) -> Server:
+    """`guanxi serve` on 127.0.0.1:`port`."""
+    guanxi = str(Path(sys.executable).parent / "guanxi")
+    command = [guanxi, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    return start_server(name, [*command, "--threads", str(threads)], env, port, "/api/v1/me")
+
+
+def start_floor(env: dict, port: int, workers: int, threads: int, probe: str) -> Server:
+    """The floor (bench/floor) under gunicorn with Guanxi's gthread settings; `probe` is a path it answers."""
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class"]
+    command += ["gthread", "--workers", str(workers), "--threads", str(threads), "--timeout", "60"]
+    return start_server("floor", [*command, "--graceful-timeout", "20", "floor.wsgi:application"], env, port, probe)
+
+
 class Client:
     """One keep-alive connection; reconnects (untimed) when the server closed an idle connection."""
 
@@ -438,13 +476,7 @@ def bench_pythonpath() -> str:
 
 
 def migrate(url: str) -> None:
-    """Bring the bench database to the code's schema (other modules add tables after the data was generated).
-
-    BENCH_NO_MIGRATE=1 leaves the schema alone: a shared bench database must not receive a working tree's unfinished
-    migrations (an empty placeholder applied there is recorded as done and its operations never run later)."""
-    if os.environ.get("BENCH_NO_MIGRATE") == "1":
-        print("BENCH_NO_MIGRATE=1: the bench database's schema is left as it is", flush=True)
-        return
+    """Bring the bench database to the code's schema (other modules add tables after the data was generated)."""
     env = dict(
         os.environ, DATABASE_URL=url, GUANXI_HOME=str(DATA_DIR / "home"), DJANGO_SETTINGS_MODULE="guanxi.settings"
     )

@@ -28,15 +28,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_bench import Scenario, cpu_table, measure, query_label, query_table, results_table  # noqa: E402
-from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not a package)
+from api_bench import (  # noqa: E402  (bench scripts share helpers; bench/ is not a package)
+    Scenario,
+    cpu_table,
+    measure_scenarios,
+    query_label,
+    query_table,
+    results_table,
+)
+from common import (  # noqa: E402
     BENCH_DIR,
-    DATA_DIR,
     DEFAULT_DATABASE_URL,
     PASSWORD,
     RUN_TAG,
     Client,
-    CpuMeter,
     RawDb,
     Server,
     capture,
@@ -46,9 +51,11 @@ from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not 
     percentile,
     process_cpu,
     ratio,
-    start_server,
+    server_env,
+    start_floor,
+    start_guanxi,
+    variant_env,
     wait_for_quiet,
-    with_application_name,
     write_results,
 )
 
@@ -368,67 +375,22 @@ def main(argv: list[str] | None = None) -> int:
         "customers": raw.all("SELECT count(*) FROM customers_customer")[0][0],
     }
     label = args.label or f"service-postgresql-{tickets // 1000}k-tickets"
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=with_application_name(url, f"{RUN_TAG}-guanxi"),
-        GUANXI_HOME=str(DATA_DIR / "home"),
-        PYTHONPATH=str(BENCH_DIR),
-        GUANXI_LOG_LEVEL="ERROR",
-        DJANGO_SETTINGS_MODULE="guanxi.settings",
-        GUANXI_CONN_MAX_AGE="3600",
-    )
-    floor_env = dict(
-        env, DJANGO_SETTINGS_MODULE="floor.settings", DATABASE_URL=with_application_name(url, f"{RUN_TAG}-floor")
-    )
-    (DATA_DIR / "home" / "static").mkdir(parents=True, exist_ok=True)
-    bin_dir = Path(sys.executable).parent
+    env = server_env(url)
+    floor_env = variant_env(env, url, "floor.settings", "floor")
     guanxi_port, floor_port = free_port(), free_port()
     print(f"{label}: {tickets:,} tickets ({sizes['open']:,} open); Guanxi :{guanxi_port}, floor :{floor_port}")
     wait_for_quiet(args.max_load)
     facts = machine_facts(raw)
-    servers: list[Server] = []
+    servers: dict[str, Server] = {}
     try:
-        servers.append(
-            start_server(
-                "guanxi",
-                [str(bin_dir / "guanxi"), "serve", "--host", "127.0.0.1", "--port", str(guanxi_port)]
-                + ["--workers", str(args.workers), "--threads", str(args.threads)],
-                env,
-                guanxi_port,
-                "/api/v1/me",
-            )
-        )
-        servers.append(
-            start_server(
-                "floor",
-                [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{floor_port}", "--worker-class", "gthread"]
-                + ["--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "60"]
-                + ["--graceful-timeout", "20", "floor.wsgi:application"],
-                floor_env,
-                floor_port,
-                "/api/service/team-queue?team=1&limit=1",
-            )
+        servers["guanxi"] = start_guanxi("guanxi", env, guanxi_port, args.workers, args.threads)
+        servers["floor"] = start_floor(
+            floor_env, floor_port, args.workers, args.threads, "/api/service/team-queue?team=1&limit=1"
         )
         scenarios = queue_scenarios(args, raw, guanxi_port, floor_port, env, floor_env)
-        meters = {
-            "guanxi": CpuMeter(raw, servers[0].process.pid, f"{RUN_TAG}-guanxi"),
-            "floor": CpuMeter(raw, servers[1].process.pid, f"{RUN_TAG}-floor"),
-            "raw": CpuMeter(raw, None, f"{RUN_TAG}-raw"),
-        }
-        floor_client = Client(floor_port)
-        for scenario in scenarios:
-            print(f"  {scenario.user:<7} {scenario.name:<28}", end="", flush=True)
-            guanxi_client = Client(guanxi_port, {"Authorization": scenario.authorization})
-            measure(scenario, guanxi_client, floor_client, raw, args.requests, args.warmup, meters)
-            r = scenario.results
-            print(
-                f" Guanxi {r['guanxi']['p50']:6.2f} / {r['guanxi']['p95']:6.2f} ms"
-                f"  floor {r['floor']['p50']:6.2f} / {r['floor']['p95']:6.2f} ms"
-                f"  raw {r['raw']['p50']:6.2f} / {r['raw']['p95']:6.2f} ms",
-                flush=True,
-            )
+        measure_scenarios(scenarios, raw, servers, args.requests, args.warmup, (7, 28))
     finally:
-        for server in servers:
+        for server in servers.values():
             server.stop()
     planning = {(s.user, s.name): planning_figures(raw, page_statement(s)) for s in scenarios}
     for (user, name), figures in planning.items():
