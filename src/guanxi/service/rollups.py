@@ -153,12 +153,6 @@ def refresh(ticket_ids: Iterable[int]) -> None:
         _apply(old, new)
 
 
-def refresh_customer_change(customer_ids: Iterable[int]) -> None:
-    """Tickets moved from one customer to another by an UPDATE (a customer merge): refresh them all."""
-    ids = Ticket.objects.filter(customer_id__in=list(customer_ids)).values_list("pk", flat=True)
-    refresh(list(ids))
-
-
 def _locked_tallies(ids: set[int]) -> dict[int, dict]:
     tallies = TicketTally.objects.select_for_update().filter(ticket_id__in=ids)
     return {row["ticket_id"]: row for row in tallies.values("ticket_id", *KEY, *COUNTS, "customer_id")}
