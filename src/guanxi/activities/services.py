@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.activities import selectors
+from guanxi.activities.last_visits import is_done_visit, refresh_last_visits
 from guanxi.activities.models import Activity
 from guanxi.core import audit, audit_access
 from guanxi.core.errors import Conflict, StaleVersion
@@ -60,6 +61,8 @@ def activity_create(*, actor, data: dict, call_id: str | None = None) -> Activit
         activity.call_id = call_id
         _full_clean(activity)
         activity.save()
+        if is_done_visit(activity.kind, activity.status):
+            refresh_last_visits([activity.customer_id])
         contacts, participants = _set_relations(activity, data)
         audit.record(
             actor=actor, action="create", instance=activity, changes=_created(activity, contacts, participants)
@@ -97,6 +100,8 @@ def activity_update(*, actor, activity_id: int, version: int, data: dict) -> Act
             return activity
         fields = [name for name in changes if name not in ("contacts", "participants", "version", "updated_at")]
         _save_versioned(activity, version, fields or ["subject"])  # only relations changed: bump the version
+        if is_done_visit(before["kind"], before["status"]) or is_done_visit(activity.kind, activity.status):
+            refresh_last_visits([before["customer"], activity.customer_id])
         if "contacts" in changes:
             activity.contacts.set(contacts)
         if "participants" in changes:
@@ -190,12 +195,15 @@ def activity_delete(*, actor, activity_id: int, version: int | None = None) -> N
         )
         audit.record(actor=actor, action="delete", instance=activity, changes=changes)
         activity.delete()
+        if is_done_visit(activity.kind, activity.status):
+            refresh_last_visits([activity.customer_id])
 
 
 def activities_move_to_survivor(*, actor, survivor, merged) -> dict[str, list[int]]:
     """customers.merge handler: the merged customer's activities move to the survivor."""
     ids = list(Activity.objects.filter(customer=merged).values_list("id", flat=True))
     Activity.objects.filter(id__in=ids).update(customer=survivor)
+    refresh_last_visits([survivor.pk, merged.pk])
     return {"activities": ids}
 
 

@@ -9,7 +9,8 @@ of a grade (override). Without any rule row the built-in defaults apply: key cus
 - Done: visit activities marked done in that month by the manager (the activity's owner), counted under the grade of
   the visited customer.
 - Overdue: the customer's last done visit (or, never visited, its creation) is older than its interval,
-  ceil(period_months × 365/12 / visits) days: 31 days monthly, 92 days quarterly.
+  ceil(period_months × 365/12 / visits) days: 31 days monthly, 92 days quarterly. The last done visit is stored on
+  the customer (Customer.last_visit_at, kept by the activity services through activities.last_visits).
 """
 
 import math
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, FilteredRelation, Max, Q, prefetch_related_objects
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Count, F, Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -265,6 +266,9 @@ def _total(rows: list[PlanRow], name: str) -> PlanRow:
 
 # --- overdue -------------------------------------------------------------------------------------------------------
 
+# Above this many (manager, grade) pairs the list is one query over all of them instead of one ordered read each.
+MAX_OVERDUE_BRANCHES = 300
+
 
 def overdue_visits(
     *,
@@ -277,35 +281,43 @@ def overdue_visits(
     rules=None,
 ) -> list[Customer]:
     """Customers (in the user's scope) whose last done visit is older than their rule's interval, most overdue first.
-    Each carries `last_visit` (None: never visited), `due_at` and `days_overdue`."""
+    Each carries `last_visit` (None: never visited), `due_at` and `days_overdue`.
+
+    The last visit is stored on the customer (Customer.last_visit_at, kept by the activity services). On PostgreSQL
+    the ids come from one UNION ALL of an ordered LIMIT per (manager, grade), each a range of customer_visit_due_idx
+    (owner, grade, COALESCE(last_visit_at, created_at), id) that stops after offset + limit rows, so a team of 163,000
+    customers reads a few thousand index entries; then those customers are read in order. SQLite (no LIMIT inside a
+    UNION) and very large scopes take one query over all the managers' customers."""
     from guanxi.customers.selectors import customer_queryset
 
     now = now or timezone.now()
-    people = managers_for(user=user, owner_id=owner_id, team_id=team_id)
-    defaults, overrides = rules = rules or effective_rules()
-    done_visits = FilteredRelation(
-        "activities", condition=Q(activities__kind=Activity.Kind.VISIT, activities__status=Activity.Status.DONE)
-    )
-    condition = Q()
-    for grade in GRADES:
-        overriding = [o for (g, o) in overrides if g == grade]
-        condition |= Q(grade=grade, since__lt=now - defaults[grade].interval) & ~Q(owner_id__in=overriding)
-        for (g, owner), rule in overrides.items():
-            if g == grade:
-                condition |= Q(grade=grade, owner_id=owner, since__lt=now - rule.interval)
-    customers = (
+    managers = list(managers_for(user=user, owner_id=owner_id, team_id=team_id).values_list("pk", flat=True))
+    rules = rules or effective_rules()
+    live = (
         customer_queryset(user=user)
-        .filter(owner__in=people, archived_at__isnull=True, merged_into__isnull=True)
-        # One grouped join rather than a correlated subquery per customer: 20,000 customers of a branch with 200,000
-        # activities answer in tens of milliseconds on PostgreSQL (docs/activities.md).
-        .annotate(done_visits=done_visits)
-        .annotate(last_visit=Max("done_visits__happened_at"))
-        .annotate(since=Coalesce(F("last_visit"), F("created_at")))
-        .filter(condition)
-        .order_by("since", "id")[offset : offset + limit]
+        .filter(archived_at__isnull=True, merged_into__isnull=True)
+        .annotate(last_visit=F("last_visit_at"), since=Coalesce(F("last_visit_at"), F("created_at")))
     )
-    found = list(customers)
-    prefetch_related_objects(found, "owner")  # after the grouping: joining users first would widen every group row
+    pairs = [(manager, grade) for manager in managers for grade in GRADES]
+    if not pairs:
+        return []
+    overdue = Q()
+    for manager, grade in pairs:
+        overdue |= Q(owner_id=manager, grade=grade, since__lt=now - rule_for(grade, manager, rules).interval)
+    if connections[live.db].features.supports_slicing_ordering_in_compound and len(pairs) <= MAX_OVERDUE_BRANCHES:
+        # A pair's overdue customers are the start of its order by `since`, so each branch takes its first
+        # offset + limit (no date condition: with one, the planner misjudged how many rows match and sorted them all).
+        branches = [
+            live.filter(owner_id=manager, grade=grade)
+            .order_by("since", "id")
+            .values_list("id", flat=True)[: offset + limit]
+            for manager, grade in pairs
+        ]
+        customers = live.filter(pk__in=list(branches[0].union(*branches[1:], all=True))).filter(overdue)
+    else:
+        customers = live.filter(owner_id__in=managers).filter(overdue)
+    found = list(customers.order_by("since", "id")[offset : offset + limit])
+    prefetch_related_objects(found, "owner")
     for customer in found:
         customer.due_at = customer.since + rule_for(customer.grade, customer.owner_id, rules).interval
         customer.days_overdue = (now - customer.due_at).days

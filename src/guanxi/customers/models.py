@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import OrgUnit
@@ -162,6 +162,10 @@ class Customer(models.Model):
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     version = models.PositiveIntegerField(default=1)
+    # The newest done visit activity (D2 overdue visits); None: never visited. Written only by
+    # activities.last_visits.refresh_last_visits() inside the activity services' transactions (not by customer
+    # edits, and without a new version: it is a summary of other records).
+    last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("customer")
@@ -186,6 +190,21 @@ class Customer(models.Model):
             models.Index(fields=["region", "name", "id"], name="customer_region_name_idx"),
             # Newest first.
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),
+            # The few sensitive customers' ids: other apps' scope rules read them once per query as
+            # `customer_id NOT IN (SELECT id … WHERE sensitive)` (sales.deals_selectors.opportunity_queryset, the
+            # kanban; service.analysis) instead of joining each of their rows to its customer.
+            models.Index(fields=["id"], condition=Q(sensitive=True), name="customers_sensitive_ids_idx"),
+            # Overdue visits (activities.visits.overdue_visits): per account manager and grade, the live customers in
+            # order of the date their visit interval counts from (last visit, else creation); each (owner, grade)
+            # reads only its most overdue rows, not the whole book.
+            models.Index(
+                F("owner"),
+                F("grade"),
+                Coalesce("last_visit_at", "created_at"),
+                F("id"),
+                condition=Q(archived_at__isnull=True, merged_into__isnull=True),
+                name="customer_visit_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -91,8 +91,8 @@ def opportunity_queryset(*, user) -> QuerySet[Opportunity]:
 
     The sensitive-customer rule is `customer_id NOT IN (sensitive customers)` rather than a join on customers: the join
     made PostgreSQL probe (or hash) customers for every deal of a team's board, 17,700 probes and 0.4 s for one team on
-    1 M customers; the subquery reads the few sensitive ids once from a partial index (sales migration 0005) and the
-    board's totals stay on the deals' own index."""
+    1 M customers; the subquery reads the few sensitive ids once from a partial index (customers_sensitive_ids_idx, a
+    model index of Customer) and the board's totals stay on the deals' own index."""
     deals = restrict(Opportunity.objects.all(), user)
     if record_scope(user).sees_sensitive:
         return deals
