@@ -476,7 +476,13 @@ def bench_pythonpath() -> str:
 
 
 def migrate(url: str) -> None:
-    """Bring the bench database to the code's schema (other modules add tables after the data was generated)."""
+    """Bring the bench database to the code's schema (other modules add tables after the data was generated).
+
+    BENCH_NO_MIGRATE=1 leaves the schema alone: a shared bench database must not receive a working tree's unfinished
+    migrations (an empty placeholder applied there is recorded as done and its operations never run later)."""
+    if os.environ.get("BENCH_NO_MIGRATE") == "1":
+        print("BENCH_NO_MIGRATE=1: the bench database's schema is left as it is", flush=True)
+        return
     env = dict(
         os.environ, DATABASE_URL=url, GUANXI_HOME=str(DATA_DIR / "home"), DJANGO_SETTINGS_MODULE="guanxi.settings"
     )
