@@ -170,6 +170,13 @@ GUANXI_SERVICE_MAIL_ADDRESS = os.environ.get("GUANXI_SERVICE_MAIL_ADDRESS", "ser
 GUANXI_SERVICE_MAIL_RECEIVER = os.environ.get("GUANXI_SERVICE_MAIL_RECEIVER", "")  # username: first-contact owner
 GUANXI_SERVICE_MAIL_TICKET_TYPE = os.environ.get("GUANXI_SERVICE_MAIL_TICKET_TYPE", "consultation")
 GUANXI_SERVICE_MAIL_MAX_BYTES = int(os.environ.get("GUANXI_SERVICE_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+# Text messages (return visits and survey invitations by SMS): a dotted backend path (service/sms_backends.py) —
+# ConsoleBackend prints, LocmemBackend keeps an outbox (tests), HttpBackend POSTs JSON to GUANXI_SMS_URL.
+GUANXI_SMS_BACKEND = os.environ.get("GUANXI_SMS_BACKEND", "guanxi.service.sms_backends.ConsoleBackend")
+GUANXI_SMS_URL = os.environ.get("GUANXI_SMS_URL", "")
+GUANXI_SMS_TOKEN = os.environ.get("GUANXI_SMS_TOKEN", "")
+GUANXI_SMS_SIGN = os.environ.get("GUANXI_SMS_SIGN", "国网客服")  # 短信签名, registered with the gateway
+GUANXI_SMS_TIMEOUT = float(os.environ.get("GUANXI_SMS_TIMEOUT", "5"))
 GUANXI_SERVICE_IMAP_URL = os.environ.get("GUANXI_SERVICE_IMAP_URL", "")  # imaps://user:password@host:993/INBOX
 GUANXI_REPEAT_COMPLAINT_DAYS = int(os.environ.get("GUANXI_REPEAT_COMPLAINT_DAYS", "30"))
 

@@ -11,6 +11,7 @@ from guanxi.service.models import (
     Holiday,
     ReturnVisitRule,
     SlaTarget,
+    SmsMessage,
     TicketCause,
     TicketSubType,
     TicketType,
@@ -107,6 +108,21 @@ class AgentAvailabilityAdmin(admin.ModelAdmin):
 
     list_display = ("user", "available", "skills", "updated_at")
     list_filter = ("available",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    """Outbound text messages and their delivery status (service/sms.py); read-only: the gateway's record."""
+
+    list_display = ("created_at", "phone", "purpose", "status", "provider_id", "error")
+    list_filter = ("status", "purpose")
+    search_fields = ("phone",)
 
     def has_add_permission(self, request):
         return False

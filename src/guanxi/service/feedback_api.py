@@ -332,8 +332,8 @@ def get_survey(request: HttpRequest, survey_id: int):
 
 @router.post("/surveys/{survey_id}/send", response={200: SendOut, **WRITE})
 def send_survey(request: HttpRequest, survey_id: int, payload: VersionIn):
-    """Invite every customer of the segment you may see. No SMS gateway is connected: the invitations (with their
-    channel) are the agents' to-do list; they record each answer."""
+    """Invite every customer of the segment you may see. By text message, each customer's mobile gets the invitation
+    through the SMS backend; other channels are the agents' to-do list. Agents record each answer."""
     invited = surveys.survey_send(actor=request.user, survey_id=survey_id, version=payload.version)
     survey = surveys.survey_get(user=request.user, survey_id=survey_id)
     return {"invited": invited, "survey": survey_data(request.user, survey)}

@@ -21,6 +21,7 @@ from guanxi.core.permissions import require
 from guanxi.core.selectors import org_unit_of
 from guanxi.customers.filters import CustomerFilters
 from guanxi.customers.selectors import customer_queryset
+from guanxi.service import sms
 from guanxi.service.models import ContactChannel, Survey, SurveyInvitation
 
 MAX_INVITATIONS = 50_000  # one survey at most; a larger segment is refused (narrow the filter)
@@ -153,6 +154,7 @@ def survey_send(*, actor, survey_id: int, version: int) -> int:
             [SurveyInvitation(survey=survey, customer_id=pk, channel=survey.channel, invited_at=now) for pk in ids],
             batch_size=2000,
         )
+        sms.survey_messages(survey)  # by text message: sent after the commit
         Survey.objects.filter(pk=survey.pk).update(status=Survey.Status.SENT, sent_at=now, version=version + 1)
         audit.record(
             actor=actor,

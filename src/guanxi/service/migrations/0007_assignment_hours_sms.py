@@ -135,5 +135,43 @@ class Migration(migrations.Migration):
             ],
             options={"verbose_name": "assignment rule", "verbose_name_plural": "assignment rules", "ordering": ["id"]},
         ),
+        migrations.CreateModel(
+            name="SmsMessage",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("phone", models.CharField(max_length=32, verbose_name="phone")),
+                ("template", models.CharField(blank=True, max_length=64, verbose_name="template")),
+                ("content", models.TextField(verbose_name="content")),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("return_visit", "Return visit"), ("survey", "Satisfaction survey")],
+                        max_length=32,
+                        verbose_name="purpose",
+                    ),
+                ),
+                ("object_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("backend", models.CharField(blank=True, max_length=200)),
+                ("provider_id", models.CharField(blank=True, max_length=100)),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+            ],
+            options={
+                "verbose_name": "text message",
+                "verbose_name_plural": "text messages",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["status", "created_at"], name="sms_status_idx")],
+            },
+        ),
         migrations.RunPython(seed_default_hours, migrations.RunPython.noop),
     ]

@@ -11,7 +11,7 @@ from guanxi.service.models.config import Kind
 
 
 class ContactChannel(models.TextChoices):
-    """How a return visit or a survey reaches the customer (an SMS gateway is not connected: recorded only)."""
+    """How a return visit or a survey reaches the customer (text messages go out through service.sms)."""
 
     PHONE = "phone", _("Phone")
     SMS = "sms", _("Text message")
