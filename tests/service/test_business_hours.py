@@ -84,8 +84,7 @@ days = st.frozensets(st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 
 
 @st.composite
 def weeks(draw):
-    """A random weekly schedule: per day up to three ordered, disjoint intervals on a 15-minute grid; at least one
-    interval in the week (a week without hours has no deadline)."""
+    """A random weekly schedule: per day up to three ordered, disjoint intervals on a 15-minute grid."""
     week = []
     for _ in range(7):
         marks = sorted(draw(st.sets(st.integers(min_value=0, max_value=95), max_size=6)))
@@ -97,7 +96,11 @@ def weeks(draw):
                 for i in range(0, len(marks), 2)
             )
         )
-    assume(any(week))
+    # Eight hours a week at least: the longest target (20 days of minutes) then ends within clock.MAX_DAYS.
+    assume(
+        sum((end.hour * 60 + end.minute) - (start.hour * 60 + start.minute) for day in week for start, end in day)
+        >= 480
+    )
     return tuple(week)
 
 
