@@ -24,13 +24,12 @@ aggregation: their tickets are few. complaint_analysis_direct() is that aggregat
 both equal.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,14 +37,11 @@ from guanxi.core.models import OrgUnit
 from guanxi.core.roles import ScopeLevel
 from guanxi.core.scope import record_scope
 from guanxi.service import rollups, selectors
+from guanxi.service.analysis_parts import Parts, rollup_parts, ticket_parts
 from guanxi.service.models import (
     Handover,
-    ReturnVisit,
-    SatisfactionRollup,
     Ticket,
     TicketCause,
-    TicketMonthRollup,
-    TicketRollup,
     TicketSubType,
 )
 from guanxi.service.models.config import Kind
@@ -148,30 +144,6 @@ class Analysis:
 
 # --- where the figures come from -------------------------------------------------------------------------------------
 
-GROUP_COUNTS = ("tickets", "complaints", "response_met", "response_breached", "resolution_met", "resolution_breached")
-
-
-@dataclass
-class Parts:
-    """The additive pieces every figure is made of; pieces from the rollups and from tickets add and subtract."""
-
-    # (ticket_type, cause_id, team_id, month) → GROUP_COUNTS
-    groups: dict[tuple, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    # channel → tickets (no other figure crosses the channel: kept apart, the groups are a seventh as many)
-    channels: Counter = field(default_factory=Counter)
-    # (month, cause_id, sub_type_id — only when no cause is known) → repeat complaints
-    repeats: Counter = field(default_factory=Counter)
-    # month → visits, satisfaction_sum
-    satisfaction: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-
-    def add(self, other: "Parts", sign: int = 1) -> None:
-        for key, counts in other.groups.items():
-            self.groups[key].update({name: sign * value for name, value in counts.items()})
-        self.repeats.update({key: sign * value for key, value in other.repeats.items()})
-        self.channels.update({key: sign * value for key, value in other.channels.items()})
-        for key, counts in other.satisfaction.items():
-            self.satisfaction[key].update({name: sign * value for name, value in counts.items()})
-
 
 def _bounds(filters: AnalysisFilters) -> tuple[datetime, datetime]:
     """The period as [start, end) instants: local midnights."""
@@ -199,19 +171,21 @@ def complaint_analysis(*, user, filters: AnalysisFilters) -> Analysis:
         teams = None if filters.team_id is None else {filters.team_id}
     else:
         teams = set(scope.unit_ids) if filters.team_id is None else set(scope.unit_ids) & {filters.team_id}
-    parts = _rollup_parts(filters, teams)
+    parts = rollup_parts(
+        date_from=filters.date_from, date_to=filters.date_to, teams=teams, repeat_days=filters.repeat_days
+    )
     if not scope.sees_sensitive:
         sensitive = _in_period(filters, Ticket.objects.filter(customer__sensitive=True), teams)
-        parts.add(_ticket_parts(sensitive, filters.repeat_days), sign=-1)
+        parts.add(ticket_parts(sensitive, filters.repeat_days), sign=-1)
     if scope.level != ScopeLevel.ALL:
-        parts.add(_ticket_parts(_beyond_teams(user, scope, filters, teams), filters.repeat_days))
+        parts.add(ticket_parts(_beyond_teams(user, scope, filters, teams), filters.repeat_days))
     return _analysis(filters, parts)
 
 
 def complaint_analysis_direct(*, user, filters: AnalysisFilters) -> Analysis:
     """The same figures aggregated from the visible tickets themselves (users scoped to their own customers; the
     reference the rollups are tested against)."""
-    return _analysis(filters, _ticket_parts(ticket_set(user=user, filters=filters), filters.repeat_days))
+    return _analysis(filters, ticket_parts(ticket_set(user=user, filters=filters), filters.repeat_days))
 
 
 def _in_period(filters: AnalysisFilters, tickets: QuerySet[Ticket], teams: set[int] | None) -> QuerySet[Ticket]:
@@ -236,126 +210,6 @@ def _beyond_teams(user, scope, filters: AnalysisFilters, teams: set[int]) -> Que
     if not scope.sees_sensitive:
         tickets = tickets.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
     return _in_period(filters, tickets, None)
-
-
-def _rollup_parts(filters: AnalysisFilters, teams: set[int] | None) -> Parts:
-    """The rollups' rows of the period and of `teams` (None: every team, and no team): whole months from the month
-    rollup, the days around them from the day rollup."""
-    parts = Parts()
-    if teams is not None and not teams:
-        return parts
-    in_teams = Q() if teams is None else Q(team_id__in=teams)
-    first, last = _whole_months(filters.date_from, filters.date_to)
-    if first is None:
-        edges = Q(day__gte=filters.date_from, day__lte=filters.date_to)
-    else:
-        months = TicketMonthRollup.objects.filter(in_teams, month__gte=first, month__lte=last)
-        _add_rollup_rows(parts, months.annotate(first=F("month")), filters.repeat_days)
-        edges = Q(day__gte=filters.date_from, day__lt=first) | Q(day__gt=_month_end(last), day__lte=filters.date_to)
-    days = TicketRollup.objects.filter(in_teams & edges)
-    _add_rollup_rows(parts, days.annotate(first=TruncMonth("day")), filters.repeat_days)
-    scoped = in_teams & Q(day__gte=filters.date_from, day__lte=filters.date_to)
-    visits = (
-        SatisfactionRollup.objects.filter(scoped)
-        .values("month")
-        .annotate(n=Sum("visits"), total=Sum("satisfaction_sum"))
-        .order_by()
-    )
-    for row in visits:
-        parts.satisfaction[_month(row["month"])].update(visits=row["n"], satisfaction_sum=row["total"])
-    return parts
-
-
-def _whole_months(start: date, end: date) -> tuple[date | None, date | None]:
-    """The first days of the first and the last month lying wholly inside [start, end]; (None, None) if none does."""
-    first = start if start.day == 1 else _month_end(start) + timedelta(days=1)
-    last = end.replace(day=1) if end == _month_end(end) else (end.replace(day=1) - timedelta(days=1)).replace(day=1)
-    return (first, last) if first <= last else (None, None)
-
-
-def _month_end(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-
-
-def _add_rollup_rows(parts: Parts, rows: QuerySet, repeat_days: int) -> None:
-    """Rollup rows (annotated with `first`, their month) summed by month and key, added to `parts`."""
-    key = ("first", "ticket_type", "cause_id", "team_id", "repeat_sub_type_id", "repeat_gap")
-    grouped = rows.values(*key).annotate(**{f"n_{name}": Sum(name) for name in GROUP_COUNTS}).order_by()
-    months: dict = {}
-    for row in grouped.values_list(*key, *(f"n_{name}" for name in GROUP_COUNTS)):
-        first, ticket_type, cause_id, team_id, sub_type_id, gap = row[:6]
-        month = months.get(first) or months.setdefault(first, _month(first))
-        counts = parts.groups[(ticket_type, cause_id or None, team_id or None, month)]
-        for name, value in zip(GROUP_COUNTS, row[6:], strict=True):
-            counts[name] += value
-        if 0 < gap <= repeat_days:
-            parts.repeats[(month, cause_id or None, sub_type_id or None)] += row[6]
-    parts.channels.update(
-        dict(rows.values("channel").annotate(n=Sum("tickets")).order_by().values_list("channel", "n"))
-    )
-
-
-def _ticket_parts(tickets: QuerySet[Ticket], days: int) -> Parts:
-    """The pieces aggregated from `tickets`: one GROUP BY carrying every count, the repeats, the satisfaction."""
-    parts = Parts()
-    rows = (
-        tickets.annotate(month=TruncMonth("created_at"))
-        .values("ticket_type", "channel", "cause_id", "team_id", "month")
-        .annotate(
-            n_tickets=Count("id"),
-            n_complaints=Count("id", filter=Q(ticket_type=Kind.COMPLAINT, customer__isnull=False)),
-            n_response_met=Count("id", filter=Q(responded_at__isnull=False, response_breached=False)),
-            n_response_breached=Count("id", filter=Q(response_breached=True)),
-            n_resolution_met=Count("id", filter=Q(resolved_at__isnull=False, resolution_breached=False)),
-            n_resolution_breached=Count("id", filter=Q(resolution_breached=True)),
-        )
-        .order_by()
-    )
-    for row in rows:
-        key = (row["ticket_type"], row["cause_id"], row["team_id"], _month(row["month"]))
-        parts.groups[key].update({name: row[f"n_{name}"] for name in GROUP_COUNTS})
-        parts.channels[row["channel"]] += row["n_tickets"]
-    for row in _repeated(tickets, days):
-        sub_type = row["sub_type_id"] if row["cause_id"] is None else None
-        parts.repeats[(_month(row["month"]), row["cause_id"], sub_type)] += row["n"]
-    visits = (
-        ReturnVisit.objects.filter(
-            ticket_id__in=tickets.values("pk"), status=ReturnVisit.Status.COMPLETED, satisfaction__isnull=False
-        )
-        .annotate(month=TruncMonth("completed_at"))
-        .values("month")
-        .annotate(n=Count("id"), total=Sum("satisfaction"))
-        .order_by()
-    )
-    for row in visits:
-        parts.satisfaction[_month(row["month"])].update(visits=row["n"], satisfaction_sum=row["total"])
-    return parts
-
-
-def _repeated(tickets: QuerySet, days: int):
-    """Complaints repeating an earlier complaint of the same customer and cause within `days` before them, by month,
-    cause and sub-type."""
-    window_start = ExpressionWrapper(OuterRef("created_at") - timedelta(days=days), output_field=DateTimeField())
-    earlier = Ticket.objects.filter(
-        ticket_type=Kind.COMPLAINT,
-        customer_id=OuterRef("customer_id"),
-        created_at__lt=OuterRef("created_at"),
-        created_at__gte=window_start,
-    )
-    by_cause = earlier.filter(
-        Q(cause_id=OuterRef("cause_id")) | Q(cause__isnull=True, sub_type_id=OuterRef("sub_type_id"))
-    )
-    by_sub_type = earlier.filter(sub_type_id=OuterRef("sub_type_id"))
-    repeated = tickets.filter(ticket_type=Kind.COMPLAINT, customer__isnull=False).filter(
-        (Q(cause__isnull=False) & Exists(by_cause))
-        | (Q(cause__isnull=True, sub_type__isnull=False) & Exists(by_sub_type))
-    )
-    return (
-        repeated.annotate(month=TruncMonth("created_at"))
-        .values("month", "cause_id", "sub_type_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
 
 
 # --- the figures ----------------------------------------------------------------------------------------------------
@@ -435,14 +289,6 @@ def _attainments(groups: list[dict], key: str, label) -> list[dict]:
         entry["response_rate"] = _rate(entry["response_met"], entry["response_breached"])
         entry["resolution_rate"] = _rate(entry["resolution_met"], entry["resolution_breached"])
     return list(found.values())
-
-
-def _month(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{value.year:04d}-{value.month:02d}"
 
 
 def _rate(met: int, breached: int) -> float | None:
