@@ -1,7 +1,6 @@
 """The one NinjaAPI: every app's router under /api/v1/."""
 
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 
 from guanxi.activities.api import router as activities_router
 from guanxi.activities.calendar_api import router as calendar_router
@@ -12,6 +11,7 @@ from guanxi.core.api import router as core_router
 from guanxi.core.api_errors import install_error_handlers
 from guanxi.core.auth import api_auth
 from guanxi.core.openapi import install_unique_schema_names
+from guanxi.core.renderers import FastJSONRenderer
 from guanxi.customers.api import router as customers_router
 from guanxi.customers.api_duplicates import router as duplicates_router
 from guanxi.customers.export_api import router as export_router
@@ -20,13 +20,8 @@ from guanxi.sales.api import router as sales_router
 from guanxi.service.analysis_api import router as service_analysis_router
 from guanxi.service.api import router as service_router
 
-
-class UnicodeJSONRenderer(JSONRenderer):
-    json_dumps_params = {"ensure_ascii": False}  # Chinese text as UTF-8, not \u escapes: readable and smaller
-
-
 api = NinjaAPI(
-    renderer=UnicodeJSONRenderer(),
+    renderer=FastJSONRenderer(),
     title="Guanxi API",
     version="1",
     description="Guanxi CRM. Authenticate with POST /auth/token and send `Authorization: Bearer <token>`.",
