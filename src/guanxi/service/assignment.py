@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +18,7 @@ from guanxi.core import audit
 from guanxi.core.errors import StaleVersion
 from guanxi.core.models import OrgUnit
 from guanxi.core.permissions import require
+from guanxi.core.versioning import update_versioned
 from guanxi.service import notices
 from guanxi.service.models import AgentAvailability, AssignmentRule, Ticket, TicketEvent
 from guanxi.service.models.config import Kind
@@ -127,23 +127,22 @@ def rule_create(*, actor, team_id: int, data: dict) -> AssignmentRule:
 
 def rule_update(*, actor, rule_id: int, version: int, data: dict) -> AssignmentRule:
     require(actor, CONFIGURE)
-    with transaction.atomic():
-        rule = AssignmentRule.objects.select_for_update().filter(pk=rule_id).first()
-        if rule is None:
-            raise Http404
-        if rule.version != version:
-            raise StaleVersion(rule.version)
-        before = audit.snapshot(rule, list(RULE_FIELDS))
+
+    def apply(rule: AssignmentRule) -> None:
         for key in RULE_FIELDS:
             if data.get(key) is not None:
                 setattr(rule, key, data[key])
         rule.full_clean(exclude=["team", "last_assigned"])
-        changes = audit.diff(before, audit.snapshot(rule, list(RULE_FIELDS)))
-        if changes:
-            rule.version = version + 1
-            rule.save(update_fields=[*RULE_FIELDS, "version", "updated_at"])
-            audit.record(actor=actor, action="update", instance=rule, changes=changes)
-    return rule
+
+    return update_versioned(
+        AssignmentRule.objects.all(),
+        rule_id,
+        actor=actor,
+        version=version,
+        apply=apply,
+        fields=RULE_FIELDS,
+        audit_fields=list(RULE_FIELDS),
+    )
 
 
 def availability_get(*, user) -> AgentAvailability:

@@ -8,9 +8,10 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from guanxi.core import audit
-from guanxi.core.errors import Conflict, StaleVersion
+from guanxi.core.errors import Conflict
 from guanxi.core.models import OrgUnit
 from guanxi.core.permissions import require
+from guanxi.core.versioning import update_versioned
 from guanxi.service.models import BusinessHours
 
 PERMISSION = "service.configure_service"
@@ -57,26 +58,19 @@ def schedule_update(*, actor, schedule_id: int, version: int, week) -> BusinessH
     """Replace the weekly hours; a stale `version` is refused (409) so two administrators do not overwrite each
     other."""
     require(actor, PERMISSION)
-    with transaction.atomic():
-        schedule = (
-            BusinessHours.objects.select_for_update(of=("self",))
-            .select_related("branch")
-            .filter(pk=schedule_id)
-            .first()
-        )
-        if schedule is None:
-            raise Http404
-        if schedule.version != version:
-            raise StaleVersion(schedule.version)
-        before = audit.snapshot(schedule)
+
+    def apply(schedule: BusinessHours) -> None:
         schedule.week = week
         schedule.full_clean(exclude=["branch"], validate_unique=False, validate_constraints=False)
-        changes = audit.diff(before, audit.snapshot(schedule))
-        if changes:
-            schedule.version = version + 1
-            schedule.save(update_fields=["week", "version", "updated_at"])
-            audit.record(actor=actor, action="update", instance=schedule, changes=changes)
-    return schedule
+
+    return update_versioned(
+        BusinessHours.objects.select_related("branch"),
+        schedule_id,
+        actor=actor,
+        version=version,
+        apply=apply,
+        fields=["week"],
+    )
 
 
 def schedule_delete(*, actor, schedule_id: int) -> None:

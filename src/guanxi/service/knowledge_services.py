@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from guanxi.core import audit
-from guanxi.core.errors import Conflict, StaleVersion
+from guanxi.core.errors import Conflict
 from guanxi.core.permissions import require
+from guanxi.core.versioning import check_version, save_versioned
 from guanxi.service import knowledge_selectors as kb
 from guanxi.service.models import Article, ArticleCategory, ArticleRevision, ArticleTag, ArticleVote, TicketArticle
 from guanxi.service.models.knowledge import BODY_MAX_LENGTH
@@ -61,7 +62,7 @@ def article_update(*, actor, article_id: int, version: int, data: dict) -> Artic
     data = _content(data, partial=True)
     with transaction.atomic():
         article = kb.article_get(user=actor, article_id=article_id, for_update=True)
-        _check_version(article, version)
+        check_version(article, version)
         draft = article.draft
         if draft is None:
             source = article.current
@@ -90,7 +91,7 @@ def article_update(*, actor, article_id: int, version: int, data: dict) -> Artic
         _validate(draft)
         draft.save()
         article.draft = draft
-        _bump(article, ["draft"])
+        save_versioned(article, ["draft"])
         changes = audit.diff(
             before, audit.snapshot(draft, ["title", "body", "category", "visibility", "tag_names", "status"])
         )
@@ -140,7 +141,7 @@ def article_approve(*, actor, article_id: int, version: int, comment: str = "") 
         before = audit.snapshot(article, ["current", "category", "visibility"])
         article.current, article.draft = draft, None
         article.category_id, article.visibility, article.published_at = draft.category_id, draft.visibility, now
-        _bump(article, ["current", "draft", "category", "visibility", "published_at"])
+        save_versioned(article, ["current", "draft", "category", "visibility", "published_at"])
         article.tags.set([ArticleTag.objects.get_or_create(name=name)[0] for name in draft.tag_names])
         changes = audit.diff(before, audit.snapshot(article, ["current", "category", "visibility"]))
         changes["published_version"] = [last or None, draft.number]
@@ -316,20 +317,9 @@ def _comment(comment, *, required: bool) -> str:
     return comment
 
 
-def _check_version(article: Article, version: int) -> None:
-    if article.version != version:
-        raise StaleVersion(article.version)
-
-
-def _bump(article: Article, fields: list[str]) -> None:
-    """Save `fields` and the next version (the row is locked by article_get(for_update=True))."""
-    article.version += 1
-    article.save(update_fields=[*fields, "version", "updated_at"])
-
-
 def _draft_for(actor, article_id: int, version: int) -> tuple[Article, ArticleRevision]:
     article = kb.article_get(user=actor, article_id=article_id, for_update=True)
-    _check_version(article, version)
+    check_version(article, version)
     if article.draft is None:
         raise Conflict(_("This article has no draft."))
     return article, article.draft
@@ -348,7 +338,7 @@ def _set_status(actor, article: Article, draft: ArticleRevision, status: str, **
     for name, value in fields.items():
         setattr(draft, name, value)
     draft.save(update_fields=["status", *fields, "updated_at"])
-    _bump(article, [])
+    save_versioned(article, [])
     changes = {"status": [before, status]}
     if fields.get("review_comment"):
         changes["review_comment"] = [None, fields["review_comment"]]

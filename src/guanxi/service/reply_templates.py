@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guanxi.core import audit
-from guanxi.core.errors import StaleVersion
 from guanxi.core.models import OrgUnit
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
 from guanxi.core.roles import ScopeLevel
 from guanxi.core.scope import record_scope
 from guanxi.core.selectors import org_unit_of
+from guanxi.core.versioning import lock, update_versioned
 from guanxi.service.models import ReplyTemplate, Ticket
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
@@ -136,38 +136,27 @@ def template_create(*, actor, data: dict) -> ReplyTemplate:
 
 def template_update(*, actor, template_id: int, version: int, data: dict) -> ReplyTemplate:
     require(actor, "service.manage_ticket")
-    with transaction.atomic():
-        template = _locked(actor, template_id)
-        if template.version != version:
-            raise StaleVersion(template.version)
+
+    def apply(template: ReplyTemplate) -> None:
         _check_may_edit(actor, template.team_id)
-        before = audit.snapshot(template)
         _apply(actor, template, data, creating=False)
-        changes = audit.diff(before, audit.snapshot(template))
-        if changes:
-            template.version = version + 1
-            template.save()
-            audit.record(actor=actor, action="update", instance=template, changes=changes)
-    return template
+
+    return update_versioned(_visible(actor, template_id), template_id, actor=actor, version=version, apply=apply)
 
 
 def template_delete(*, actor, template_id: int, version: int) -> None:
     require(actor, "service.manage_ticket")
     with transaction.atomic():
-        template = _locked(actor, template_id)
-        if template.version != version:
-            raise StaleVersion(template.version)
+        template = lock(_visible(actor, template_id), template_id, version)
         _check_may_edit(actor, template.team_id)
         audit.record(actor=actor, action="delete", instance=template, changes=audit.snapshot(template))
         template.delete()
 
 
-def _locked(actor, template_id: int) -> ReplyTemplate:
+def _visible(actor, template_id: int) -> QuerySet[ReplyTemplate]:
+    """The template if the actor may see it, as a plain queryset to lock (the row only, not the scope's joins)."""
     ids = list(template_queryset(user=actor).filter(pk=template_id).values_list("pk", flat=True))
-    template = ReplyTemplate.objects.select_for_update().filter(pk__in=ids).first()
-    if template is None:
-        raise Http404
-    return template
+    return ReplyTemplate.objects.filter(pk__in=ids)
 
 
 def _apply(actor, template: ReplyTemplate, data: dict, *, creating: bool) -> None:

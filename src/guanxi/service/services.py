@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from guanxi.core import audit
-from guanxi.core.errors import Conflict, StaleVersion
+from guanxi.core.errors import Conflict
 from guanxi.core.models import OrgUnit
 from guanxi.core.permissions import require
 from guanxi.core.selectors import org_unit_of
+from guanxi.core.versioning import check_version, update_versioned
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.services import _save_versioned
@@ -119,7 +120,7 @@ def ticket_update(*, actor, ticket_id: int, version: int, data: dict) -> Ticket:
     data = {key: value for key, value in _input(data).items() if key in UPDATABLE}
     with transaction.atomic():
         ticket = selectors.ticket_get(user=actor, ticket_id=ticket_id, for_update=True)
-        _check_version(ticket, version)
+        check_version(ticket, version)
         _check_may_act(actor, ticket)
         if not ticket.is_open:
             raise Conflict(_("A resolved or closed ticket cannot be edited; reopen it first."))
@@ -169,7 +170,7 @@ def ticket_transition(
     now = timezone.now()
     with transaction.atomic():
         ticket = selectors.ticket_get(user=actor, ticket_id=ticket_id, for_update=True)
-        _check_version(ticket, version)
+        check_version(ticket, version)
         if not (for_return_visit and action == "reopen"):
             _check_may_act(actor, ticket)
         if ticket.status not in allowed_from:
@@ -245,7 +246,7 @@ def handover_request(
     now = timezone.now()
     with transaction.atomic():
         ticket = selectors.ticket_get(user=actor, ticket_id=ticket_id, for_update=True)
-        _check_version(ticket, version)
+        check_version(ticket, version)
         _check_may_act(actor, ticket)
         if not ticket.is_open:
             raise Conflict(_("Only an open ticket can be handed over."))
@@ -382,11 +383,6 @@ def _input(data: dict) -> dict:
     return cleaned
 
 
-def _check_version(ticket: Ticket, version: int) -> None:
-    if ticket.version != version:
-        raise StaleVersion(ticket.version)
-
-
 def may_act(user, ticket: Ticket) -> bool:
     """首问负责: the owner works the ticket; leads and managers (service.manage_ticket) may act for them."""
     return ticket.owner_id == user.pk or user.has_perm("service.manage_ticket")
@@ -461,23 +457,16 @@ def holiday_create(*, actor, day, kind: str, name: str = "") -> Holiday:
 
 def holiday_update(*, actor, holiday_id: int, version: int, data: dict) -> Holiday:
     require(actor, "service.configure_service")
-    with transaction.atomic():
-        holiday = Holiday.objects.select_for_update().filter(pk=holiday_id).first()
-        if holiday is None:
-            raise Http404
-        if holiday.version != version:
-            raise StaleVersion(holiday.version)
-        before = audit.snapshot(holiday)
+
+    def apply(holiday: Holiday) -> None:
         for key in ("kind", "name"):
             if data.get(key) is not None:
                 setattr(holiday, key, data[key].strip() if key == "name" else data[key])
         holiday.full_clean()
-        changes = audit.diff(before, audit.snapshot(holiday))
-        if changes:
-            holiday.version = version + 1
-            holiday.save(update_fields=["kind", "name", "version"])
-            audit.record(actor=actor, action="update", instance=holiday, changes=changes)
-    return holiday
+
+    return update_versioned(
+        Holiday.objects.all(), holiday_id, actor=actor, version=version, apply=apply, fields=["kind", "name"]
+    )
 
 
 def holiday_delete(*, actor, holiday_id: int) -> None:
