@@ -139,6 +139,8 @@ CELERY_BEAT_SCHEDULE = {
     "service-sweep": {"task": "service.sweep", "schedule": 60.0},
     # Return visits whose time came become due, visits of reopened tickets are cancelled (service.return_visits).
     "service-return-visits": {"task": "service.return_visits", "schedule": 60.0},
+    # Text messages left queued and retries that came due (service.sms.deliver_queued); claims rows, idempotent.
+    "service-sms-deliver": {"task": "service.sms_deliver", "schedule": 60.0},
     # The analysis rollups of the last three days recomputed from the tickets (service.tasks.analysis_rebuild).
     "service-analysis-rebuild": {"task": "service.analysis_rebuild", "schedule": crontab(hour=3, minute=30)},
 }
@@ -177,6 +179,16 @@ GUANXI_SMS_URL = os.environ.get("GUANXI_SMS_URL", "")
 GUANXI_SMS_TOKEN = os.environ.get("GUANXI_SMS_TOKEN", "")
 GUANXI_SMS_SIGN = os.environ.get("GUANXI_SMS_SIGN", "国网客服")  # 短信签名, registered with the gateway
 GUANXI_SMS_TIMEOUT = float(os.environ.get("GUANXI_SMS_TIMEOUT", "5"))
+# Delivery in the background (docs/service.md "Text messages"): message ids per Celery task, attempts at most, the
+# first retry's wait (doubled per attempt, at most an hour), and after how long a claim of a dead worker is released.
+GUANXI_SMS_BATCH = int(os.environ.get("GUANXI_SMS_BATCH", "500"))
+GUANXI_SMS_MAX_ATTEMPTS = int(os.environ.get("GUANXI_SMS_MAX_ATTEMPTS", "5"))
+GUANXI_SMS_RETRY_SECONDS = int(os.environ.get("GUANXI_SMS_RETRY_SECONDS", "60"))
+GUANXI_SMS_CLAIM_SECONDS = int(os.environ.get("GUANXI_SMS_CLAIM_SECONDS", "600"))
+# Replies: the gateway POSTs them to /api/v1/sms/inbound with `Authorization: Bearer <this>`; empty refuses them all.
+GUANXI_SMS_INBOUND_TOKEN = os.environ.get("GUANXI_SMS_INBOUND_TOKEN", "")
+# A reply answers the latest message sent to its phone within this many days.
+GUANXI_SMS_REPLY_DAYS = int(os.environ.get("GUANXI_SMS_REPLY_DAYS", "7"))
 GUANXI_SERVICE_IMAP_URL = os.environ.get("GUANXI_SERVICE_IMAP_URL", "")  # imaps://user:password@host:993/INBOX
 GUANXI_REPEAT_COMPLAINT_DAYS = int(os.environ.get("GUANXI_REPEAT_COMPLAINT_DAYS", "30"))
 

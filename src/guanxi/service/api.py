@@ -30,6 +30,7 @@ from guanxi.service.schemas import (
     TicketPatch,
     TicketTypeOut,
 )
+from guanxi.service.sms_api import router as sms_router
 
 router = Router(tags=["service"])
 
@@ -281,3 +282,6 @@ router.add_router("/", hours_router)
 
 # Assignment of queue tickets: teams' rules, agents' availability and skills (assignment_api.py).
 router.add_router("/", assignment_router)
+
+# Text messages: the SMS gateway's inbound hook for replies (sms_api.py).
+router.add_router("/", sms_router)

@@ -5,7 +5,9 @@
 - HttpBackend: POSTs JSON to GUANXI_SMS_URL — the common shape of Chinese SMS gateways: phone, sign (短信签名),
   template code and content — with a bearer token (GUANXI_SMS_TOKEN) and a timeout (GUANXI_SMS_TIMEOUT seconds).
 
-A backend's send() returns the gateway's id of the message ("" when it has none) or raises SmsError.
+A backend's send() returns the gateway's id of the message ("" when it has none) or raises SmsError; an error that
+may pass (gateway down, 5xx, 429, a timeout) is `retryable`, a refusal of the message itself (4xx, "success": false:
+an invalid number, an unapproved template) is not.
 """
 
 import json
@@ -20,7 +22,11 @@ outbox: list["Outgoing"] = []  # LocmemBackend's messages
 
 
 class SmsError(Exception):
-    """The gateway refused the message or could not be reached."""
+    """The gateway refused the message or could not be reached; `retryable` when sending it later may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -68,9 +74,10 @@ class HttpBackend:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
                 answer = response.read(64 * 1024)
         except urllib.error.HTTPError as exc:
-            raise SmsError(f"HTTP {exc.code}: {exc.read(500).decode('utf-8', 'replace')}") from exc
+            retryable = exc.code >= 500 or exc.code in (408, 429)
+            raise SmsError(f"HTTP {exc.code}: {exc.read(500).decode('utf-8', 'replace')}", retryable=retryable) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise SmsError(f"gateway unreachable: {getattr(exc, 'reason', exc)}") from exc
+            raise SmsError(f"gateway unreachable: {getattr(exc, 'reason', exc)}", retryable=True) from exc
         try:
             data = json.loads(answer or b"{}")
         except ValueError:

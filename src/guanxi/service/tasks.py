@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from guanxi.service import return_visits, rollups, services, sla
+from guanxi.service import return_visits, rollups, services, sla, sms
 
 
 @shared_task(name="service.sweep", ignore_result=True)
@@ -28,3 +28,16 @@ def analysis_rebuild(days: int = 3) -> dict:
     upkeep (tickets changed by SQL or an import); the services keep them exact in between."""
     today = timezone.localdate()
     return rollups.rebuild(date_from=today - timedelta(days=days - 1), date_to=today)
+
+
+@shared_task(name="service.sms_send", ignore_result=True)
+def sms_send(ids: list[int]) -> dict:
+    """After a commit: send one chunk of queued text messages (sms.hand_off); claimed, so safe to run twice."""
+    statuses = sms.deliver_many([int(pk) for pk in ids])
+    return {"sms_sent": sum(status == "sent" for status in statuses.values()), "sms_handled": len(statuses)}
+
+
+@shared_task(name="service.sms_deliver", ignore_result=True)
+def sms_deliver() -> dict:
+    """Every minute: text messages left queued (their task was lost) and failed sends whose retry came due."""
+    return sms.deliver_queued()
