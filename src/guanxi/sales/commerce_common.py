@@ -6,12 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core.errors import StaleVersion
 from guanxi.core.scope import restrict
+from guanxi.core.versioning import lock
 from guanxi.customers.selectors import customer_queryset
 
 CENT = Decimal("0.01")
@@ -55,11 +54,7 @@ def customer_for(actor, customer_id: int | None):
 
 def locked(queryset: QuerySet, pk: int, version: int | None):
     """The row `pk` of a scoped queryset, locked for the rest of the transaction; 404 out of scope, 409 stale."""
-    row = queryset.select_for_update(of=("self",)).select_related("customer", "owner").filter(pk=pk).first()
-    if row is None:
-        raise Http404
-    check_version(row, version)
-    return row
+    return lock(queryset.select_related("customer", "owner"), pk, version)
 
 
 def next_number(series: str) -> str:
@@ -83,21 +78,6 @@ def full_clean(instance: models.Model, exclude: list[str] | None = None, prefix:
         raise ValidationError(
             {prefix + API_NAMES.get(key, key): value for key, value in exc.message_dict.items()}
         ) from exc
-
-
-def check_version(instance: models.Model, version: int | None) -> None:
-    """409 when the client read an older version than the one stored (None: the caller chose not to check)."""
-    if version is not None and instance.version != version:
-        raise StaleVersion(instance.version)
-
-
-def save_versioned(instance: models.Model, fields: list[str]) -> None:
-    """Save `fields` and bump the version. Callers hold the row lock (select_for_update) and checked the version."""
-    instance.version += 1
-    update = [*fields, "version"]
-    if any(f.name == "updated_at" for f in instance._meta.concrete_fields):
-        update.append("updated_at")
-    instance.save(update_fields=update)
 
 
 def parse_date(value, field: str) -> datetime.date:

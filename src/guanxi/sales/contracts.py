@@ -15,15 +15,14 @@ from guanxi.core.errors import Conflict
 from guanxi.core.models import OrgUnit
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
+from guanxi.core.versioning import save_versioned, update_versioned
 from guanxi.sales import contracts_text
 from guanxi.sales.commerce_common import (
-    check_version,
     customer_for,
     customer_scoped,
     full_clean,
     locked,
     next_number,
-    save_versioned,
 )
 from guanxi.sales.models import Contract, ContractTemplate, Quote
 
@@ -237,12 +236,8 @@ def template_create(*, actor, data: dict) -> ContractTemplate:
 
 def template_update(*, actor, template_id: int, version: int, data: dict) -> ContractTemplate:
     require(actor, "sales.change_contracttemplate")
-    with transaction.atomic():
-        template = ContractTemplate.objects.select_for_update().filter(pk=template_id).first()
-        if template is None:
-            raise Http404
-        check_version(template, version)
-        before = audit.snapshot(template)
+
+    def apply(template: ContractTemplate) -> None:
         for key in ("name", "body", "active"):
             if key in data:
                 setattr(template, key, data[key])
@@ -250,12 +245,8 @@ def template_update(*, actor, template_id: int, version: int, data: dict) -> Con
         contracts_text.check_template(template.body)
         if ContractTemplate.objects.filter(name=template.name).exclude(pk=template.pk).exists():
             raise ValidationError({"name": _("Another template already has this name.")})
-        changes = audit.diff(before, audit.snapshot(template))
-        changes.pop("version", None)
-        if changes:
-            save_versioned(template, list(changes))
-            audit.record(actor=actor, action="update", instance=template, changes=changes)
-    return template
+
+    return update_versioned(ContractTemplate.objects.all(), template_id, actor=actor, version=version, apply=apply)
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------

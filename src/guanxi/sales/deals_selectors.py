@@ -16,6 +16,7 @@ from django.utils import timezone
 from pydantic import BaseModel, Field
 
 from guanxi.core.models import OrgUnit
+from guanxi.core.names import full_name
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.scope import record_scope, restrict
 from guanxi.core.tree import subtree_ids
@@ -253,7 +254,7 @@ def _card_rows(ids: list[int]) -> list[dict]:
     for row in rows:
         username, first, last = row.pop("owner_username"), row.pop("owner_first_name"), row.pop("owner_last_name")
         row["customer"] = row.pop("customer_name")
-        row["owner"] = (f"{first} {last}".strip() or username) if username is not None else None  # get_full_name()
+        row["owner"] = full_name(username, first, last)
         cards.append(row)
     return cards
 
@@ -293,8 +294,8 @@ def forecast(
     result = []
     for row in rows:
         if by == "owner":
-            name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
-            key, label = row["owner_id"], name or row["owner__username"]
+            key = row["owner_id"]
+            label = full_name(row["owner__username"], row["owner__first_name"], row["owner__last_name"])
         elif by == "team":
             key, label = row["org_unit_id"], row["org_unit__name"] or "—"
         else:

@@ -5,15 +5,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core import audit
-from guanxi.core.errors import Conflict, StaleVersion
+from guanxi.core.errors import Conflict
 from guanxi.core.permissions import require
 from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.selectors import org_unit_of, users_in_scope
+from guanxi.core.versioning import lock
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.services import _save_versioned
 from guanxi.sales import deals_selectors
@@ -216,17 +216,7 @@ def unit_of(user_id: int):
 
 def _locked(actor, opportunity_id: int, version: int) -> Opportunity:
     """The deal, visible to the actor and still at `version` (else 404 / StaleVersion), locked until commit."""
-    deal = (
-        deals_selectors.opportunity_queryset(user=actor)
-        .select_for_update(of=("self",))
-        .filter(pk=opportunity_id)
-        .first()
-    )
-    if deal is None:
-        raise Http404
-    if deal.version != version:
-        raise StaleVersion(deal.version)
-    return deal
+    return lock(deals_selectors.opportunity_queryset(user=actor), opportunity_id, version)
 
 
 def _close(actor, opportunity_id: int, version: int, outcome: str, reason: str) -> Opportunity:

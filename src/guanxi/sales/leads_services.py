@@ -4,15 +4,15 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core import audit
-from guanxi.core.errors import Conflict, StaleVersion
+from guanxi.core.errors import Conflict
 from guanxi.core.permissions import require
 from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.selectors import org_unit_of, users_in_scope
+from guanxi.core.versioning import lock
 from guanxi.customers import duplicates
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers import services as customer_services
@@ -241,12 +241,7 @@ def _lead_input(data: dict) -> dict:
 
 
 def _locked(actor, lead_id: int, version: int | None) -> Lead:
-    lead = leads_selectors.lead_queryset(user=actor).select_for_update(of=("self",)).filter(pk=lead_id).first()
-    if lead is None:
-        raise Http404
-    if version is not None and lead.version != version:
-        raise StaleVersion(lead.version)
-    return lead
+    return lock(leads_selectors.lead_queryset(user=actor), lead_id, version)
 
 
 def _full_clean(lead: Lead) -> None:

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from guanxi.core import audit
 from guanxi.core.permissions import require
+from guanxi.core.versioning import check_version, save_versioned, update_versioned
 from guanxi.customers.models import Category, Customer
-from guanxi.sales.commerce_common import check_version, full_clean, save_versioned
+from guanxi.sales.commerce_common import full_clean
 from guanxi.sales.models import PriceList, PriceListItem, Product
 
 PRODUCT_FIELDS = ("code", "name", "kind", "unit", "tax_rate", "description", "active")
@@ -113,26 +114,16 @@ def product_create(*, actor, data: dict) -> Product:
 
 def product_update(*, actor, product_id: int, version: int, data: dict) -> Product:
     require(actor, "sales.change_product")
-    with transaction.atomic():
-        product = Product.objects.select_for_update().filter(pk=product_id).first()
-        if product is None:
-            raise Http404
-        check_version(product, version)
-        before = audit.snapshot(product)
+
+    def apply(product: Product) -> None:
         for key in (k for k in data if k in PRODUCT_FIELDS):
             setattr(product, key, data[key])
         full_clean(product)
-        changes = audit.diff(before, audit.snapshot(product))
-        changes.pop("version", None)
-        if not changes:
-            return product
-        try:
-            with transaction.atomic():
-                save_versioned(product, list(changes))
-        except IntegrityError as exc:
-            raise ValidationError({"code": _("Another product already has this code.")}) from exc
-        audit.record(actor=actor, action="update", instance=product, changes=changes)
-    return product
+
+    try:
+        return update_versioned(Product.objects.all(), product_id, actor=actor, version=version, apply=apply)
+    except IntegrityError as exc:  # the code, taken by another product meanwhile (nothing was written)
+        raise ValidationError({"code": _("Another product already has this code.")}) from exc
 
 
 def price_list_create(*, actor, data: dict) -> PriceList:

@@ -16,8 +16,9 @@ from guanxi.core.errors import Conflict
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
 from guanxi.core.roles import TEAM_LEAD, user_roles
+from guanxi.core.versioning import save_versioned
 from guanxi.sales import products
-from guanxi.sales.commerce_common import customer_for, customer_scoped, full_clean, locked, next_number, save_versioned
+from guanxi.sales.commerce_common import customer_for, customer_scoped, full_clean, locked, next_number
 from guanxi.sales.models import Product, Quote, QuoteApproval, QuoteLine
 from guanxi.sales.quotes_pricing import line_amounts, totals
 

@@ -15,7 +15,8 @@ from guanxi.core import audit
 from guanxi.core.errors import Conflict
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
-from guanxi.sales.commerce_common import customer_scoped, full_clean, parse_date, save_versioned
+from guanxi.core.versioning import save_versioned
+from guanxi.sales.commerce_common import customer_scoped, full_clean, parse_date
 from guanxi.sales.contracts import contract_locked, contract_queryset
 from guanxi.sales.models import Contract, Instalment, Payment
 
