@@ -5,6 +5,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from guanxi.core.masking import id_number_for
+from guanxi.core.names import full_name
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.scope import restrict
 from guanxi.customers.filters import CustomerFilters
@@ -72,7 +73,7 @@ def _finish(user, rows: list[dict]) -> list[dict]:
         row["category"] = row.pop("category_name")
         row["region"] = row.pop("region_name")
         username, first, last = row.pop("owner_username"), row.pop("owner_first_name"), row.pop("owner_last_name")
-        row["owner"] = (f"{first} {last}".strip() or username) if row["owner_id"] else None
+        row["owner"] = full_name(username, first, last)
         row["tags"] = tags.get(row["id"], [])
         if row["id_number"]:
             row["id_number"] = id_number_for(user, row["id_number"])
