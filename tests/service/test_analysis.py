@@ -200,11 +200,63 @@ def test_the_export_is_the_same_figures_as_xlsx(client, users, tickets):
     book = load_workbook(BytesIO(response.content))
     summary = list(book.worksheets[0].iter_rows(values_only=True))
     assert summary[1][2] == 4  # tickets
-    assert len(book.worksheets) == 11  # summary, 5 counts, 2 SLA, repeats by month and by cause, satisfaction
+    # summary, 7 counts, 2 SLA, reopens, repeats by month and by cause, satisfaction
+    assert len(book.worksheets) == 14
     by_type = {row[0]: row[1] for row in book.worksheets[1].iter_rows(min_row=2, values_only=True)}
     assert by_type == {"投诉": 3, "咨询": 1}
     satisfaction = list(book.worksheets[-1].iter_rows(min_row=2, values_only=True))
     assert satisfaction == [("2026-01", 1, 2), ("2026-02", 1, 4)]
+
+
+def _csv_blocks(response) -> dict[str, list[list[str]]]:
+    """The CSV export's blocks by title: header and rows."""
+    import csv
+
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # BOM: Excel reads the Chinese right
+    blocks, current = {}, None
+    for row in csv.reader(text[1:].splitlines()):
+        if not row:
+            current = None
+        elif current is None:
+            current = blocks.setdefault(row[0], [])
+        else:
+            current.append(row)
+    return blocks
+
+
+def test_the_csv_export_is_the_same_figures_in_scope_and_never_a_formula(client, users, tickets):
+    TicketCause.objects.filter(pk=_cause("first").pk).update(name='=HYPERLINK("http://x")')
+    client.force_login(users.lead1)
+    response = client.get("/service/analysis/export.csv", PERIOD)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].endswith('.csv"')
+    blocks = _csv_blocks(response)
+    assert blocks["概览"][1][2] == "4"  # tickets: lead1's team only
+    assert dict(blocks["按类型"][1:]) == {"投诉": "3", "咨询": "1"}
+    causes = dict(blocks["按原因"][1:])
+    assert causes['\'=HYPERLINK("http://x")'] == "2"  # neutralised: text, not a formula
+    assert not any(cell.startswith("=") for block in blocks.values() for row in block for cell in row)
+    assert len(blocks) == 14
+    client.force_login(users.bm2)
+    other = _csv_blocks(client.get("/service/analysis/export.csv", PERIOD))
+    assert other["概览"][1][2] == "1"  # B02 sees its one ticket, nothing of B01's
+    client.logout()
+    assert client.get("/service/analysis/export.csv", PERIOD).status_code == 302
+
+
+def test_the_page_shows_priorities_grades_and_reopens(client, users, tickets):
+    from tests.service.factories import move
+
+    move(tickets["c1_consult"], users.am1, "accept", "resolve", "reopen")
+    client.force_login(users.lead1)
+    html = client.get("/service/analysis/", PERIOD).content.decode()
+    data = _page_data(html)
+    assert data["reopens"] == 1 and data["reopens_by_month"] == [{"key": "2026-03", "label": "2026-03", "count": 1}]
+    assert {row["key"]: row["count"] for row in data["by_priority"]} == {"normal": 4}
+    assert {row["key"]: row["count"] for row in data["by_grade"]} == {"general": 4}
+    assert 'data-chart="by_priority"' in html and 'data-chart="reopens_by_month"' in html
+    assert "按优先级" in html and "按客户等级" in html and "重开" in html
 
 
 def test_the_selector_is_usable_without_http(users, tickets):

@@ -187,3 +187,151 @@ def test_the_repeat_gap_rounds_up_so_a_window_of_whole_days_stays_exact():
     other_cause = complaint(4, start + day, cause=2)
     gaps = rollups.repeat_gaps([exactly, later, other_cause], history)
     assert gaps == {2: (3, 0), 3: (4, 0)}  # within 3 days: the first only; within 4: both
+
+
+def _keys(rows):
+    return {row["key"]: row["count"] for row in rows}
+
+
+def test_priority_grade_and_reopens_follow_every_write(users, customers, monkeypatch):
+    clock = Clock(monkeypatch, at(2026, 2, 2, 9, 0))
+    key = make_customer(users.am1, name="重点客户", grade="key")
+    urgent = make_ticket(users.am1, key, ticket_type="complaint", priority="urgent")
+    plain = make_ticket(users.am1, customers.c1)
+    caller = make_ticket(users.am1, None)
+    figures = _assert_exact(users)["bm1"]
+    assert _keys(figures["by_priority"]) == {"urgent": 1, "normal": 2}
+    assert _keys(figures["by_grade"]) == {"key": 1, "general": 2}
+    assert (figures["reopens"], figures["reopens_by_month"]) == (0, [])
+    # A new priority; an unknown caller linked to a key customer takes the customer's grade.
+    plain.refresh_from_db()
+    services.ticket_update(actor=fresh(users.am1), ticket_id=plain.pk, version=plain.version, data={"priority": "high"})
+    caller.refresh_from_db()
+    services.ticket_update(
+        actor=fresh(users.am1), ticket_id=caller.pk, version=caller.version, data={"customer_id": key.pk}
+    )
+    figures = _assert_exact(users)["bm1"]
+    assert _keys(figures["by_priority"]) == {"urgent": 1, "high": 1, "normal": 1}
+    assert _keys(figures["by_grade"]) == {"key": 2, "general": 1}
+    # Reopened twice in March: counted under the month the ticket was created in (the period is by creation).
+    clock.set(at(2026, 3, 3, 9, 0))
+    move(urgent, users.am1, "accept", "resolve", "reopen", "start", "resolve", "reopen")
+    move(plain, users.am1, "accept", "resolve", "reopen")
+    figures = _assert_exact(users)
+    assert figures["bm1"]["reopens"] == 3 and figures["bm2"]["reopens"] == 0
+    assert figures["bm1"]["reopens_by_month"] == [{"key": "2026-02", "label": "2026-02", "count": 3}]
+    assert _assert_exact(users, date_from="2026-02-02", date_to="2026-02-02")["lead1"]["reopens"] == 3
+    kept = _rollup_rows()
+    rollups.rebuild()
+    assert _rollup_rows() == kept
+
+
+def test_the_rebuild_works_one_day_then_one_month_per_unit(users, customers, monkeypatch):
+    clock = Clock(monkeypatch, at(2026, 1, 30, 9, 0))
+    make_ticket(users.am1, customers.c1)
+    clock.set(at(2026, 2, 2, 9, 0))
+    make_ticket(users.am1, customers.c1)
+    kept = _rollup_rows()
+    days, months = [], []
+    monkeypatch.setattr(rollups, "_rebuild_day", _recording(rollups._rebuild_day, days))
+    monkeypatch.setattr(rollups, "_rebuild_month", _recording(rollups._rebuild_month, months))
+    assert rollups.rebuild()["units"] == 4 + 2
+    assert [day.isoformat() for day in days] == ["2026-01-30", "2026-01-31", "2026-02-01", "2026-02-02"]
+    assert [month.isoformat() for month in months] == ["2026-01-01", "2026-02-01"]
+    assert _rollup_rows() == kept
+
+
+def _recording(function, calls: list):
+    def recorded(argument):
+        calls.append(argument)
+        return function(argument)
+
+    return recorded
+
+
+# --- concurrency (PostgreSQL) ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ticket_writes_during_a_rebuild_wait_one_unit_and_are_counted_once(users, customers, monkeypatch):
+    """Writes of every kind land while the rebuild holds a unit's lock (each unit made slow): each waits for that
+    unit only, and afterwards the rollups equal the direct aggregation and a quiet rebuild."""
+    import threading
+    import time
+    from datetime import date
+
+    from django.db import connection
+
+    clock = Clock(monkeypatch, at(2026, 3, 1, 9, 0))
+    cause = _complaint_cause()
+    made = []
+    for day in range(1, 9):
+        clock.set(at(2026, 3, day, 9, 0))
+        made.append(make_ticket(users.am1, customers.c1, ticket_type="complaint"))
+        made.append(make_ticket(users.am2, customers.c2))
+    unit_started = threading.Event()
+    insert_tallies = rollups._insert_tallies
+
+    def slow_insert(tickets):
+        unit_started.set()
+        time.sleep(0.25)  # inside the unit's transaction, after its lock
+        return insert_tallies(tickets)
+
+    monkeypatch.setattr(rollups, "_insert_tallies", slow_insert)
+    waits: list[float] = []
+    finished, errors = {}, []
+
+    def timed(write):
+        started = time.monotonic()
+        write()
+        waits.append(time.monotonic() - started)
+        finished.setdefault("first write", time.monotonic())
+
+    def rebuild():
+        try:
+            rollups.rebuild(date_from=date(2026, 3, 1), date_to=date(2026, 3, 10))
+        except Exception as exc:  # noqa: BLE001 - the test asserts there was none
+            errors.append(exc)
+        finally:
+            finished["rebuild"] = time.monotonic()
+            connection.close()
+
+    def write():
+        try:
+            unit_started.wait(timeout=30)
+            timed(lambda: make_ticket(users.am1, customers.c1, ticket_type="complaint"))  # on 8 March
+            for ticket in made[:6]:
+                owner = users.am1 if ticket.customer_id == customers.c1.pk else users.am2
+                ticket.refresh_from_db()
+                timed(
+                    lambda t=ticket, o=owner: services.ticket_update(
+                        actor=fresh(o), ticket_id=t.pk, version=t.version, data={"priority": "high"}
+                    )
+                )
+                found = {"cause_id": cause.pk} if ticket.ticket_type == "complaint" else {}
+                for action in ("accept", "resolve", "reopen"):
+                    timed(lambda t=ticket, o=owner, a=action, f=found: move(t, o, a, **f))
+        except Exception as exc:  # noqa: BLE001 - the test asserts there was none
+            errors.append(exc)
+        finally:
+            finished["writes"] = time.monotonic()
+            connection.close()
+
+    threads = [threading.Thread(target=rebuild), threading.Thread(target=write)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    took = finished["rebuild"] - started
+    assert took > 2.5  # ten slow day units
+    assert finished["first write"] < finished["rebuild"] - 1  # the writes went on during the rebuild …
+    assert len(waits) == 1 + 6 * 4 and max(waits) < 1.0  # … each waiting for one unit at most
+    monkeypatch.setattr(rollups, "_insert_tallies", insert_tallies)
+    figures = _assert_exact(users, date_from="2026-03-01", date_to="2026-03-31")
+    assert figures["admin"]["total"] == 17 and figures["admin"]["reopens"] == 6
+    kept = _rollup_rows()
+    rollups.rebuild()
+    assert _rollup_rows() == kept

@@ -1,5 +1,5 @@
-"""Complaint analysis (F4): tickets by type, cause, channel, team and month; SLA attainment; repeat complaints;
-the satisfaction trend of return visits — over exactly the tickets the caller may see.
+"""Complaint analysis (F4): tickets by type, cause, channel, priority, customer grade, team and month; SLA attainment;
+reopens; repeat complaints; the satisfaction trend of return visits — over exactly the tickets the caller may see.
 
 The period is the tickets' creation date (local time, both ends included); the satisfaction trend counts the return
 visits of those tickets by the month they were completed in. A repeat complaint is a complaint of a customer with the
@@ -44,7 +44,7 @@ from guanxi.service.models import (
     TicketCause,
     TicketSubType,
 )
-from guanxi.service.models.config import Kind
+from guanxi.service.models.config import Grade, Kind, Priority
 
 DEFAULT_REPEAT_DAYS = 30
 MAX_REPEAT_DAYS = rollups.MAX_REPEAT_DAYS
@@ -113,10 +113,14 @@ class Analysis:
     by_type: list[dict] = field(default_factory=list)
     by_cause: list[dict] = field(default_factory=list)
     by_channel: list[dict] = field(default_factory=list)
+    by_priority: list[dict] = field(default_factory=list)
+    by_grade: list[dict] = field(default_factory=list)  # the customer's grade the ticket's SLA was taken from
     by_team: list[dict] = field(default_factory=list)
     by_month: list[dict] = field(default_factory=list)
     sla_by_month: list[dict] = field(default_factory=list)
     sla_by_team: list[dict] = field(default_factory=list)
+    reopens: int = 0  # times tickets of the period were reopened
+    reopens_by_month: list[dict] = field(default_factory=list)
     repeats: dict = field(default_factory=dict)
     satisfaction_by_month: list[dict] = field(default_factory=list)
 
@@ -133,10 +137,14 @@ class Analysis:
             "by_type": self.by_type,
             "by_cause": self.by_cause,
             "by_channel": self.by_channel,
+            "by_priority": self.by_priority,
+            "by_grade": self.by_grade,
             "by_team": self.by_team,
             "by_month": self.by_month,
             "sla_by_month": self.sla_by_month,
             "sla_by_team": self.sla_by_team,
+            "reopens": self.reopens,
+            "reopens_by_month": self.reopens_by_month,
             "repeats": self.repeats,
             "satisfaction_by_month": self.satisfaction_by_month,
         }
@@ -224,7 +232,7 @@ def _analysis(filters: AnalysisFilters, parts: Parts) -> Analysis:
     teams = dict(OrgUnit.objects.filter(pk__in={row["team_id"] for row in groups} - {None}).values_list("pk", "name"))
     cause_ids = {row["cause_id"] for row in groups} | {key[1] for key in parts.repeats}
     causes = dict(TicketCause.objects.filter(pk__in=cause_ids - {None}).values_list("pk", "name"))
-    types, channels = dict(Kind.choices), dict(Ticket.Channel.choices)
+    types = dict(Kind.choices)
 
     def team(row):
         return teams.get(row["team_id"]) or _("No team")
@@ -232,19 +240,22 @@ def _analysis(filters: AnalysisFilters, parts: Parts) -> Analysis:
     result = Analysis(filters=filters)
     result.total = sum(row["tickets"] for row in groups)
     result.by_type = _rollup(groups, "ticket_type", lambda row: str(types.get(row["ticket_type"], row["ticket_type"])))
-    result.by_channel = sorted(
-        (
-            {"key": channel, "label": str(channels.get(channel, channel)), "count": n}
-            for channel, n in parts.channels.items()
-            if n
-        ),
-        key=lambda entry: (-entry["count"], str(entry["key"])),
-    )
+    for name, column, choices in (
+        ("by_channel", "channel", Ticket.Channel.choices),
+        ("by_priority", "priority", Priority.choices),
+        ("by_grade", "grade", Grade.choices),
+    ):
+        setattr(result, name, _single(parts.singles[column], dict(choices)))
     result.by_cause = _rollup(groups, "cause_id", lambda row: causes.get(row["cause_id"]) or _("Not known yet"))
     result.by_team = _rollup(groups, "team_id", team)
     result.by_month = sorted(_rollup(groups, "month", lambda row: row["month"]), key=lambda row: row["key"])
     result.sla_by_month = sorted(_attainments(groups, "month", lambda row: row["month"]), key=lambda row: row["key"])
     result.sla_by_team = sorted(_attainments(groups, "team_id", team), key=lambda row: (row["label"], row["key"] or 0))
+    result.reopens = sum(row["reopens"] for row in groups)
+    result.reopens_by_month = sorted(
+        (entry for entry in _rollup(groups, "month", lambda row: row["month"], "reopens") if entry["count"]),
+        key=lambda row: row["key"],
+    )
     complaints_by_month: Counter = Counter()
     for row in groups:
         if row["complaints"]:
@@ -263,14 +274,22 @@ def _analysis(filters: AnalysisFilters, parts: Parts) -> Analysis:
     return result
 
 
-def _rollup(groups: list[dict], key: str, label) -> list[dict]:
-    """Counts of the groups by one column, biggest first."""
+def _single(counts: Counter, labels: dict) -> list[dict]:
+    """Tickets by the values of one single column (Parts.singles), biggest first."""
+    return sorted(
+        ({"key": value, "label": str(labels.get(value, value)), "count": n} for value, n in counts.items() if n),
+        key=lambda entry: (-entry["count"], str(entry["key"])),
+    )
+
+
+def _rollup(groups: list[dict], key: str, label, count: str = "tickets") -> list[dict]:
+    """Sums of one count (default the tickets) of the groups by one column, biggest first."""
     found: dict = {}
     for row in groups:
         entry = found.get(row[key])
         if entry is None:  # the label once per key: translating it per row was most of the request's time
             entry = found[row[key]] = {"key": row[key], "label": label(row), "count": 0}
-        entry["count"] += row["tickets"]
+        entry["count"] += row[count]
     return sorted(found.values(), key=lambda entry: (-entry["count"], str(entry["key"])))
 
 

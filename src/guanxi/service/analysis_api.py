@@ -56,10 +56,14 @@ class AnalysisOut(Schema):
     by_type: list[AnalysisCountOut]
     by_cause: list[AnalysisCountOut]
     by_channel: list[AnalysisCountOut]
+    by_priority: list[AnalysisCountOut]
+    by_grade: list[AnalysisCountOut]
     by_team: list[AnalysisCountOut]
     by_month: list[AnalysisCountOut]
     sla_by_month: list[AnalysisSlaOut]
     sla_by_team: list[AnalysisSlaOut]
+    reopens: int
+    reopens_by_month: list[AnalysisCountOut]
     repeats: AnalysisRepeatsOut
     satisfaction_by_month: list[AnalysisSatisfactionOut]
 
@@ -67,8 +71,9 @@ class AnalysisOut(Schema):
 @router.get("/tickets/analysis", response={200: AnalysisOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})
 def ticket_analysis(request: HttpRequest):
     """Tickets you may see, created from `from` to `to` (YYYY-MM-DD, both included; default the last twelve months),
-    of one `team` if given: counts by type, cause, channel, team and month; SLA attainment by month and team; repeat
-    complaints within `repeat_days` (default 30); the return-visit satisfaction trend."""
+    of one `team` if given: counts by type, cause, channel, priority, customer grade (the one the ticket's SLA was
+    taken from), team and month; SLA attainment by month and team; reopens by month; repeat complaints within
+    `repeat_days` (default 30); the return-visit satisfaction trend."""
     require(request.user, "service.view_ticket")
     params = request.GET
     filters = analysis.filters_from(

@@ -11,8 +11,19 @@ from django.utils import timezone
 
 from guanxi.service.models import ReturnVisit, SatisfactionRollup, Ticket, TicketMonthRollup, TicketRollup
 from guanxi.service.models.config import Kind
+from guanxi.service.rollups import month_end, reopen_count
 
-GROUP_COUNTS = ("tickets", "complaints", "response_met", "response_breached", "resolution_met", "resolution_breached")
+GROUP_COUNTS = (
+    "tickets",
+    "complaints",
+    "response_met",
+    "response_breached",
+    "resolution_met",
+    "resolution_breached",
+    "reopens",
+)
+# Columns no other figure crosses, counted apart (the groups would be many times as many): rollup column → ticket's.
+SINGLE_COLUMNS = {"channel": "channel", "priority": "priority", "grade": "sla_grade"}
 
 
 @dataclass
@@ -21,8 +32,8 @@ class Parts:
 
     # (ticket_type, cause_id, team_id, month) → GROUP_COUNTS
     groups: dict[tuple, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    # channel → tickets (no other figure crosses the channel: kept apart, the groups are a seventh as many)
-    channels: Counter = field(default_factory=Counter)
+    # "channel", "priority", "grade" → value → tickets (SINGLE_COLUMNS)
+    singles: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     # (month, cause_id, sub_type_id — only when no cause is known) → repeat complaints
     repeats: Counter = field(default_factory=Counter)
     # month → visits, satisfaction_sum
@@ -32,7 +43,8 @@ class Parts:
         for key, counts in other.groups.items():
             self.groups[key].update({name: sign * value for name, value in counts.items()})
         self.repeats.update({key: sign * value for key, value in other.repeats.items()})
-        self.channels.update({key: sign * value for key, value in other.channels.items()})
+        for column, counts in other.singles.items():
+            self.singles[column].update({value: sign * n for value, n in counts.items()})
         for key, counts in other.satisfaction.items():
             self.satisfaction[key].update({name: sign * value for name, value in counts.items()})
 
@@ -48,11 +60,9 @@ def rollup_parts(*, date_from: date, date_to: date, teams: set[int] | None, repe
     if first is None:
         edges = Q(day__gte=date_from, day__lte=date_to)
     else:
-        months = TicketMonthRollup.objects.filter(in_teams, month__gte=first, month__lte=last)
-        _add_rollup_rows(parts, months.annotate(first=F("month")), repeat_days)
-        edges = Q(day__gte=date_from, day__lt=first) | Q(day__gt=_month_end(last), day__lte=date_to)
-    days = TicketRollup.objects.filter(in_teams & edges)
-    _add_rollup_rows(parts, days.annotate(first=TruncMonth("day")), repeat_days)
+        _add_rollup_rows(parts, _bucket_rows("month", in_teams & Q(month__gte=first, month__lte=last)), repeat_days)
+        edges = Q(day__gte=date_from, day__lt=first) | Q(day__gt=month_end(last), day__lte=date_to)
+    _add_rollup_rows(parts, _bucket_rows("day", in_teams & edges), repeat_days)
     scoped = in_teams & Q(day__gte=date_from, day__lte=date_to)
     visits = (
         SatisfactionRollup.objects.filter(scoped)
@@ -67,13 +77,16 @@ def rollup_parts(*, date_from: date, date_to: date, teams: set[int] | None, repe
 
 def _whole_months(start: date, end: date) -> tuple[date | None, date | None]:
     """The first days of the first and the last month lying wholly inside [start, end]; (None, None) if none does."""
-    first = start if start.day == 1 else _month_end(start) + timedelta(days=1)
-    last = end.replace(day=1) if end == _month_end(end) else (end.replace(day=1) - timedelta(days=1)).replace(day=1)
+    first = start if start.day == 1 else month_end(start) + timedelta(days=1)
+    last = end.replace(day=1) if end == month_end(end) else (end.replace(day=1) - timedelta(days=1)).replace(day=1)
     return (first, last) if first <= last else (None, None)
 
 
-def _month_end(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+def _bucket_rows(bucket: str, condition: Q) -> QuerySet:
+    """The month (or day) rollup's rows matching `condition`, annotated with `first`, the first day of their month."""
+    if bucket == "month":
+        return TicketMonthRollup.objects.filter(condition).annotate(first=F("month"))
+    return TicketRollup.objects.filter(condition).annotate(first=TruncMonth("day"))
 
 
 def _add_rollup_rows(parts: Parts, rows: QuerySet, repeat_days: int) -> None:
@@ -89,17 +102,23 @@ def _add_rollup_rows(parts: Parts, rows: QuerySet, repeat_days: int) -> None:
             counts[name] += value
         if 0 < gap <= repeat_days:
             parts.repeats[(month, cause_id or None, sub_type_id or None)] += row[6]
-    parts.channels.update(
-        dict(rows.values("channel").annotate(n=Sum("tickets")).order_by().values_list("channel", "n"))
-    )
+    _add_singles(parts, rows.values(*SINGLE_COLUMNS).annotate(n=Sum("tickets")).order_by(), tuple(SINGLE_COLUMNS))
+
+
+def _add_singles(parts: Parts, grouped: QuerySet, sources: tuple[str, ...]) -> None:
+    """One GROUP BY over the single columns (`sources`: their names in the grouped rows; a few dozen combinations),
+    split into one counter per column."""
+    for row in grouped:
+        for column, source in zip(SINGLE_COLUMNS, sources, strict=True):
+            parts.singles[column][row[source]] += row["n"]
 
 
 def ticket_parts(tickets: QuerySet[Ticket], days: int) -> Parts:
     """The pieces aggregated from `tickets`: one GROUP BY carrying every count, the repeats, the satisfaction."""
     parts = Parts()
     rows = (
-        tickets.annotate(month=TruncMonth("created_at"))
-        .values("ticket_type", "channel", "cause_id", "team_id", "month")
+        tickets.annotate(month=TruncMonth("created_at"), reopened=reopen_count())
+        .values("ticket_type", "cause_id", "team_id", "month")
         .annotate(
             n_tickets=Count("id"),
             n_complaints=Count("id", filter=Q(ticket_type=Kind.COMPLAINT, customer__isnull=False)),
@@ -107,13 +126,15 @@ def ticket_parts(tickets: QuerySet[Ticket], days: int) -> Parts:
             n_response_breached=Count("id", filter=Q(response_breached=True)),
             n_resolution_met=Count("id", filter=Q(resolved_at__isnull=False, resolution_breached=False)),
             n_resolution_breached=Count("id", filter=Q(resolution_breached=True)),
+            n_reopens=Sum("reopened"),
         )
         .order_by()
     )
     for row in rows:
         key = (row["ticket_type"], row["cause_id"], row["team_id"], month_label(row["month"]))
         parts.groups[key].update({name: row[f"n_{name}"] for name in GROUP_COUNTS})
-        parts.channels[row["channel"]] += row["n_tickets"]
+    sources = tuple(SINGLE_COLUMNS.values())
+    _add_singles(parts, tickets.values(*sources).annotate(n=Count("id")).order_by(), sources)
     for row in _repeated(tickets, days):
         sub_type = row["sub_type_id"] if row["cause_id"] is None else None
         parts.repeats[(month_label(row["month"]), row["cause_id"], sub_type)] += row["n"]

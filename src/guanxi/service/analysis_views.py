@@ -1,5 +1,5 @@
 """The complaint analysis page (F4): filters, ECharts charts (static analysis.js, data in a JSON block: the CSP allows
-no inline script), the figures as tables, and the XLSX export of the same figures."""
+no inline script), the figures as tables, and the XLSX and CSV exports of the same figures."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.permissions import require
 from guanxi.service import analysis, selectors
-from guanxi.service.analysis_export import analysis_xlsx
+from guanxi.service.analysis_export import analysis_csv, analysis_xlsx
 
 
 def _filters(request: HttpRequest) -> tuple[analysis.AnalysisFilters, dict[str, list[str]]]:
@@ -59,12 +59,19 @@ def analysis_page(request: HttpRequest) -> HttpResponse:
     return render(request, "service/analysis.html", context)
 
 
+EXPORTS = {
+    "xlsx": (analysis_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "csv": (analysis_csv, "text/csv; charset=utf-8"),
+}
+
+
 @login_required
-def analysis_export(request: HttpRequest) -> HttpResponse:
+def analysis_export(request: HttpRequest, fmt: str = "xlsx") -> HttpResponse:
+    """The page's figures (same filters, same scope) as XLSX or CSV."""
     require(request.user, "service.view_ticket")
     filters, _errors = _filters(request)
-    body = analysis_xlsx(analysis.complaint_analysis(user=request.user, filters=filters))
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    name = f"complaint-analysis-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.xlsx"
+    write, content_type = EXPORTS[fmt]
+    response = HttpResponse(write(analysis.complaint_analysis(user=request.user, filters=filters)), content_type)
+    name = f"complaint-analysis-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -1,5 +1,6 @@
 """Keeping the analysis rollups exact: every write of a ticket calls refresh(), a completed return visit
-visit_completed(); rebuild() recomputes a day range from the tickets (data written by COPY or by hand).
+visit_completed(); rebuild() recomputes a day range from the tickets (data written by COPY or by hand), one day (then
+one month) per transaction so the ticket writes it makes wait stay short.
 
 A ticket's tally (TicketTally) is what it adds to TicketRollup. refresh() computes the tickets' tallies afresh, takes
 the old ones under a row lock, and adds the differences to the rollup with an additive upsert — concurrent writes of
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from guanxi.service.models import (
     ReturnVisit,
     SatisfactionRollup,
     Ticket,
+    TicketEvent,
     TicketMonthRollup,
     TicketRollup,
     TicketTally,
@@ -28,14 +30,26 @@ from guanxi.service.models import (
 from guanxi.service.models.config import Kind
 
 MAX_REPEAT_DAYS = 365  # the longest repeat window the analysis offers
-KEY = ("day", "team_id", "ticket_type", "channel", "cause_id", "repeat_sub_type_id", "repeat_gap")
+KEY = ("day", "team_id", "ticket_type", "channel", "priority", "grade", "cause_id", "repeat_sub_type_id", "repeat_gap")
 MONTH_KEY = ("month", *KEY[1:])
-COUNTS = ("complaints", "response_met", "response_breached", "resolution_met", "resolution_breached")
+COUNTS = ("complaints", "response_met", "response_breached", "resolution_met", "resolution_breached", "reopens")
 _DAY_US = 86_400 * 1_000_000
 
 
 def _flag(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def reopen_count() -> Coalesce:
+    """How often the ticket (OuterRef "pk") was reopened: its "reopened" events (ticket_event_idx)."""
+    events = (
+        TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=TicketEvent.Kind.REOPENED)
+        .order_by()
+        .values("ticket_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(events, output_field=IntegerField()), Value(0))
 
 
 # The tally columns of a ticket, as SQL: used for one ticket (refresh) and a million (rebuild).
@@ -45,12 +59,15 @@ TALLY_COLUMNS = {
     "team_id": Coalesce("team_id", Value(0)),
     "ticket_type": F("ticket_type"),
     "channel": F("channel"),
+    "priority": F("priority"),
+    "grade": F("sla_grade"),
     "cause_id": Coalesce("cause_id", Value(0)),
     "complaints": _flag(Q(ticket_type=Kind.COMPLAINT, customer__isnull=False)),
     "response_met": _flag(Q(responded_at__isnull=False, response_breached=False)),
     "response_breached": _flag(Q(response_breached=True)),
     "resolution_met": _flag(Q(resolved_at__isnull=False, resolution_breached=False)),
     "resolution_breached": _flag(Q(resolution_breached=True)),
+    "reopens": reopen_count(),
 }
 
 
@@ -274,34 +291,109 @@ def add_to_rollup(model, key: tuple[str, ...], counts: tuple[str, ...], deltas: 
 
 
 # --- rebuild --------------------------------------------------------------------------------------------------------
+#
+# Small units, exact beside concurrent ticket writes. Each unit (one day's tallies, rollup rows and satisfaction; then
+# one month's rows) is one transaction that first takes the tally table in EXCLUSIVE mode (PostgreSQL; reads go on).
+# Every service write that changes a ticket's figures reaches that table before it commits — refresh() and
+# visit_completed() start with SELECT … FOR UPDATE of tallies (ROW SHARE), and hold it until they commit. So while a
+# unit holds its lock, each such write has either committed wholly (ticket, tally and rollups: every statement of the
+# unit, READ COMMITTED, takes its snapshot after the lock and sees all of it) or waits at its first tally access,
+# before it added anything to a rollup (the unit sees none of it, not even an UPDATE of its ticket: uncommitted). The
+# unit replaces its day's tallies and rollups by a consistent set (rollup = Σ tallies); the waiting write, once the
+# unit commits, locks the tallies the unit stored as its "old" and adds new − old: counted once, whichever state of
+# the ticket the unit read. It waited for one unit, not the whole rebuild. A month unit sums day rows, to which a
+# write adds in the same transaction as to the month rows: under the lock they agree. On SQLite the database has one
+# writer: a unit's first statement is a DELETE, so it holds the write lock before it reads anything.
 
 
 def rebuild(*, date_from: date | None = None, date_to: date | None = None) -> dict:
     """Recompute the rollups and tallies of the tickets created from `date_from` to `date_to` (local days, both
-    included; None: from the first / to the last ticket). Idempotent; one transaction.
+    included; None: from the first / to the last day with a ticket or a rollup row). Idempotent; one transaction per
+    day, then one per month the range touches (a month is summed whole from its days).
 
     Complaints created after the range within MAX_REPEAT_DAYS may repeat ones inside it: include them in the range
     when the tickets inside were changed without the services."""
-    tickets = Ticket.objects.all()
-    tz = timezone.get_current_timezone()
-    if date_from is not None:
-        start = timezone.make_aware(datetime.combine(date_from, datetime.min.time()), tz)
-        tickets = tickets.filter(created_at__gte=start)
-    if date_to is not None:
-        end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), datetime.min.time()), tz)
-        tickets = tickets.filter(created_at__lt=end)
+    first, last = _range(date_from, date_to)
+    if date_from is None or date_to is None:
+        _drop_months_outside(None if date_from else first, None if date_to else last)
+    if first is None or last is None:  # nothing to rebuild on an open end
+        return {"tickets": 0, "rollup_rows": TicketRollup.objects.count(), "units": 0}
+    count = units = 0
+    day = first
+    while day <= last:
+        count += _rebuild_day(day)
+        day += timedelta(days=1)
+        units += 1
+    month = first.replace(day=1)
+    while month <= last:
+        _rebuild_month(month)
+        month = month_end(month) + timedelta(days=1)
+        units += 1
+    return {"tickets": count, "rollup_rows": TicketRollup.objects.count(), "units": units}
+
+
+def _range(date_from: date | None, date_to: date | None) -> tuple[date | None, date | None]:
+    """The range's days, an open end replaced by the first / last day holding a ticket or a rollup row."""
+    if date_from is not None and date_to is not None:
+        return date_from, date_to
+    created = Ticket.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    days = [timezone.localtime(moment).date() for moment in created.values() if moment is not None]
+    for model, column in ((TicketTally, "day"), (TicketRollup, "day"), (SatisfactionRollup, "day")):
+        days += [value for value in model.objects.aggregate(Min(column), Max(column)).values() if value is not None]
+    if not days:
+        return date_from, date_to
+    return date_from or min(days), date_to or max(days)
+
+
+def _drop_months_outside(first: date | None, last: date | None) -> None:
+    """Month rows of the months before `first` / after `last` (an open end of the range: no day beyond it holds a
+    ticket or a row; both None: none does at all)."""
+    conditions, params = [], []
+    if first is not None:
+        conditions.append(f"{connection.ops.quote_name('month')} < %s")
+        params.append(first.replace(day=1))
+    if last is not None:
+        conditions.append(f"{connection.ops.quote_name('month')} > %s")
+        params.append(last)
+    where = " OR ".join(conditions) or "1 = 1"
+    table = connection.ops.quote_name(TicketMonthRollup._meta.db_table)
     with transaction.atomic():
-        if connection.vendor == "postgresql":  # refresh() and visit_completed() wait (they lock tallies first)
-            with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(TicketTally._meta.db_table)} IN EXCLUSIVE MODE")
+        _lock_tallies()  # a ticket created meanwhile in a later month keeps its row
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608
+
+
+def _lock_tallies() -> None:
+    """The unit's lock (see above); readers of the tallies and the rollups are not held up."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(TicketTally._meta.db_table)} IN EXCLUSIVE MODE")
+
+
+def _rebuild_day(day: date) -> int:
+    """One unit: the tallies, rollup rows and satisfaction of the tickets created on this local day."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()), tz)
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()), tz)
+    tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
+    with transaction.atomic():
+        _lock_tallies()
         for model in (TicketTally, TicketRollup, SatisfactionRollup):
-            _delete_range(model, "day", date_from, date_to)
+            _delete_range(model, "day", day, day)
         count = _insert_tallies(tickets)
-        _set_repeat_gaps(tickets)
-        _insert_rollups(date_from, date_to)
-        _insert_month_rollups(date_from, date_to)
-        _insert_satisfaction(tickets)
-    return {"tickets": count, "rollup_rows": TicketRollup.objects.count()}
+        if count:
+            _set_repeat_gaps(tickets)
+            _insert_rollup("day", day, day)
+            _insert_satisfaction(tickets)
+    return count
+
+
+def _rebuild_month(month: date) -> None:
+    """One unit: the month's rollup rows summed afresh from its day rows."""
+    with transaction.atomic():
+        _lock_tallies()
+        _delete_range(TicketMonthRollup, "month", month, month)
+        _insert_rollup("month", month, month_end(month))
 
 
 def _delete_range(model, column: str, start: date | None, end: date | None) -> None:
@@ -318,7 +410,7 @@ def _delete_range(model, column: str, start: date | None, end: date | None) -> N
 
 
 def _insert_tallies(tickets) -> int:
-    """INSERT INTO tally SELECT … FROM ticket: the database computes the million tallies, Python never sees them."""
+    """INSERT INTO tally SELECT … FROM ticket: the database computes the tallies, Python never sees them."""
     annotated = tickets.order_by().annotate(**{f"t_{name}": expr for name, expr in TALLY_COLUMNS.items()})
     selected = annotated.values_list("id", *(f"t_{name}" for name in TALLY_COLUMNS))
     sql, params = selected.query.sql_with_params()
@@ -361,60 +453,39 @@ def _store_gaps(batch: list[dict], window: timedelta) -> None:
     TicketTally.objects.bulk_update(updates, ["repeat_gap", "repeat_sub_type_id"], batch_size=1_000)
 
 
-def _insert_rollups(date_from: date | None, date_to: date | None) -> None:
-    tallies = TicketTally.objects.all()
-    if date_from is not None:
-        tallies = tallies.filter(day__gte=date_from)
-    if date_to is not None:
-        tallies = tallies.filter(day__lte=date_to)
+# bucket → (its rollup, the rows it is summed from, a source row's period, the tickets a source row stands for)
+_BUCKETS = {
+    "day": (TicketRollup, TicketTally, F("day"), Count("ticket_id")),
+    "month": (TicketMonthRollup, TicketRollup, TruncMonth("day"), Sum("tickets")),
+}
+
+
+def _insert_rollup(bucket: str, first: date, last: date) -> None:
+    """INSERT INTO the bucket's rollup the tallies (for days) or the day rows (for months) of the days from `first`
+    to `last`, summed by bucket and key: one statement, run by the database."""
+    model, source, period, tickets = _BUCKETS[bucket]
     grouped = (
-        tallies.values(*KEY)
-        .annotate(n_tickets=Count("ticket_id"), **{f"n_{name}": Sum(name) for name in COUNTS})
+        source.objects.filter(day__gte=first, day__lte=last)
+        .annotate(period=period)
+        .values("period", *KEY[1:])
+        .annotate(n_tickets=tickets, **{f"n_{name}": Sum(name) for name in COUNTS})
         .order_by()
-        .values_list(*KEY, "n_tickets", *(f"n_{name}" for name in COUNTS))
+        .values_list("period", *KEY[1:], "n_tickets", *(f"n_{name}" for name in COUNTS))
     )
     sql, params = grouped.query.sql_with_params()
     quote = connection.ops.quote_name
-    columns = [*KEY, "tickets", *COUNTS]
+    columns = [bucket, *KEY[1:], "tickets", *COUNTS]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(TicketRollup._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
             f"SELECT * FROM ({sql}) sub",
             params,
         )
 
 
-def _insert_month_rollups(date_from: date | None, date_to: date | None) -> None:
-    """The month rows of every month the range touches, summed from the daily rows (those outside the range
-    included: a month is rebuilt whole)."""
-    first = date_from.replace(day=1) if date_from is not None else None
-    _delete_range(TicketMonthRollup, "month", first, date_to)
-    days = TicketRollup.objects.all()
-    if first is not None:
-        days = days.filter(day__gte=first)
-    if date_to is not None:
-        days = days.filter(day__lte=_month_end(date_to))
-    grouped = (
-        days.annotate(first=TruncMonth("day"))
-        .values("first", *KEY[1:])
-        .annotate(**{f"n_{name}": Sum(name) for name in ("tickets", *COUNTS)})
-        .order_by()
-        .values_list("first", *KEY[1:], *(f"n_{name}" for name in ("tickets", *COUNTS)))
-    )
-    sql, params = grouped.query.sql_with_params()
-    quote = connection.ops.quote_name
-    columns = [*MONTH_KEY, "tickets", *COUNTS]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(TicketMonthRollup._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
-            f"SELECT * FROM ({sql}) sub",
-            params,
-        )
-
-
-def _month_end(day: date) -> date:
-    following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-    return following - timedelta(days=1)
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 def _insert_satisfaction(tickets) -> None:

@@ -25,8 +25,9 @@ urlpatterns += agent_urls.urlpatterns
 # The knowledge base under /service/kb/ ("service:kb:…", knowledge_urls.py).
 urlpatterns += [path("kb/", include(knowledge_urls))]
 
-# Complaint analysis (F4): charts, figures and their XLSX export (analysis_views.py).
+# Complaint analysis (F4): charts, figures and their XLSX and CSV exports (analysis_views.py).
 urlpatterns += [
     path("analysis/", analysis_views.analysis_page, name="analysis"),
     path("analysis/export/", analysis_views.analysis_export, name="analysis_export"),
+    path("analysis/export.csv", analysis_views.analysis_export, {"fmt": "csv"}, name="analysis_export_csv"),
 ]

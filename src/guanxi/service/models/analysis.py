@@ -15,6 +15,8 @@ class RollupCounts(models.Model):
     team_id = models.BigIntegerField(default=0)
     ticket_type = models.CharField(max_length=32)
     channel = models.CharField(max_length=16)
+    priority = models.CharField(max_length=16, default="normal")
+    grade = models.CharField(max_length=16, default="general")  # the ticket's sla_grade: the customer's when linked
     cause_id = models.BigIntegerField(default=0)
     # A repeat recognised by its sub-type (no cause known yet): the sub-type, for the "repeats by cause" chart.
     repeat_sub_type_id = models.BigIntegerField(default=0)
@@ -26,12 +28,13 @@ class RollupCounts(models.Model):
     response_breached = models.IntegerField(default=0)
     resolution_met = models.IntegerField(default=0)
     resolution_breached = models.IntegerField(default=0)
+    reopens = models.IntegerField(default=0)  # times the tickets were reopened (their "reopened" events)
 
     class Meta:
         abstract = True
 
 
-KEY_REST = ["team_id", "ticket_type", "channel", "cause_id", "repeat_sub_type_id", "repeat_gap"]
+KEY_REST = ["team_id", "ticket_type", "channel", "priority", "grade", "cause_id", "repeat_sub_type_id", "repeat_gap"]
 
 
 class TicketRollup(RollupCounts):
@@ -98,6 +101,8 @@ class TicketTally(models.Model):
     team_id = models.BigIntegerField(default=0)
     ticket_type = models.CharField(max_length=32)
     channel = models.CharField(max_length=16)
+    priority = models.CharField(max_length=16, default="normal")
+    grade = models.CharField(max_length=16, default="general")
     cause_id = models.BigIntegerField(default=0)
     repeat_sub_type_id = models.BigIntegerField(default=0)
     repeat_gap = models.PositiveSmallIntegerField(default=0)
@@ -106,6 +111,7 @@ class TicketTally(models.Model):
     response_breached = models.SmallIntegerField(default=0)
     resolution_met = models.SmallIntegerField(default=0)
     resolution_breached = models.SmallIntegerField(default=0)
+    reopens = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("ticket tally")

@@ -1,5 +1,6 @@
 """`guanxi service_analysis_rebuild [--from D] [--to D]`: recompute the complaint analysis' rollups from the tickets
-(after a bulk load by COPY, a restore, or a fix made in SQL); idempotent."""
+(after a bulk load by COPY, a restore, or a fix made in SQL); idempotent. One day, then one month, per transaction:
+ticket writes meanwhile wait for one unit at most and stay counted exactly once (service.rollups)."""
 
 import time
 from datetime import date
@@ -32,5 +33,6 @@ class Command(BaseCommand):
         started = time.monotonic()
         result = rollups.rebuild(date_from=date_from, date_to=date_to)
         self.stdout.write(
-            f"{result['tickets']} tickets, {result['rollup_rows']} rollup rows in {time.monotonic() - started:.1f} s."
+            f"{result['tickets']} tickets, {result['rollup_rows']} rollup rows, {result['units']} units "
+            f"in {time.monotonic() - started:.1f} s."
         )
