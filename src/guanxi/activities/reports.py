@@ -24,12 +24,13 @@ from django.utils.translation import gettext as _
 from guanxi.activities.calendar import local_midnight, of_people
 from guanxi.activities.models import Activity, WorkReport
 from guanxi.core import audit
-from guanxi.core.errors import Conflict, StaleVersion
+from guanxi.core.errors import Conflict
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.permissions import require
 from guanxi.core.scope import restrict
 from guanxi.core.selectors import org_unit_of
 from guanxi.core.spreadsheets import xlsx_row
+from guanxi.core.versioning import check_version
 from guanxi.customers.services import _save_versioned
 
 TEXT_FIELDS = ("summary", "plans", "problems")
@@ -170,7 +171,7 @@ def report_update(*, actor, report_id: int, version: int, data: dict) -> WorkRep
     texts = _texts(data)
     with transaction.atomic():
         report = _own_draft(actor, report_id)
-        _check_version(report, version)
+        check_version(report, version)
         before = audit.snapshot(report, list(texts))
         for name, value in texts.items():
             setattr(report, name, value)
@@ -186,7 +187,7 @@ def report_submit(*, actor, report_id: int, version: int) -> WorkReport:
     require(actor, "activities.change_workreport")
     with transaction.atomic():
         report = _own_draft(actor, report_id)
-        _check_version(report, version)
+        check_version(report, version)
         if not (report.summary.strip() or report.plans.strip() or report.problems.strip()):
             raise ValidationError({"summary": _("Write a summary before submitting.")})
         report.activity_snapshot = report_items(report)
@@ -216,7 +217,7 @@ def report_review(*, actor, report_id: int, version: int, comment: str, decision
         report = report_get(user=actor, report_id=report_id)
         if report.author_id == actor.pk:
             raise PermissionDenied(_("You cannot review your own report."))
-        _check_version(report, version)
+        check_version(report, version)
         if report.status != WorkReport.Status.SUBMITTED:
             raise Conflict(_("Only a submitted report can be reviewed."))
         report.review_comment = comment
@@ -258,11 +259,6 @@ def _own_draft(actor, report_id: int) -> WorkReport:
     if report.status != WorkReport.Status.DRAFT:
         raise Conflict(_("A submitted report cannot be changed."))
     return report
-
-
-def _check_version(report: WorkReport, version: int) -> None:
-    if report.version != version:
-        raise StaleVersion(report.version)
 
 
 # --- export --------------------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 
 from guanxi.core.masking import phone_for
+from guanxi.core.names import full_name
 from guanxi.core.pagination import BadCursor, Page
 from guanxi.customers.selectors import customer_queryset
 
@@ -264,7 +265,7 @@ def activity_entries(*, user, customer, before, since, until, kinds, limit) -> l
                 "title": subject,
                 "summary": outcome or notes[:200],
                 "status": status,
-                "actor": f"{first} {last}".strip() or username,  # User.get_full_name()
+                "actor": full_name(username, first, last),
                 "url": detail_url.replace(str(_URL_PLACEHOLDER), str(pk)),
                 "data": data,
             }
