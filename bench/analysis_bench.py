@@ -23,22 +23,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402  (bench scripts share helpers; bench/ is not a package)
-    BENCH_DIR,
-    DATA_DIR,
-    DEFAULT_DATABASE_URL,
     PASSWORD,
     RUN_TAG,
     Client,
     RawDb,
     Server,
+    add_bench_arguments,
     free_port,
     machine_facts,
     percentile,
+    postgresql_url,
+    publish,
     ratio,
-    start_server,
+    server_env,
+    start_guanxi,
     wait_for_quiet,
     with_application_name,
-    write_results,
 )
 
 TARGET_MS = 300.0  # issue 5 (F4): the analysis API well under 300 ms p50 at 1,000,000 tickets
@@ -148,23 +148,13 @@ def render(label: str, args, facts: dict, sizes: dict, rows: list[dict], load_af
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--requests", type=int, default=60, help="timed HTTP requests per user")
-    parser.add_argument("--warmup", type=int, default=5)
+    add_bench_arguments(parser, requests=60, warmup=5)
     parser.add_argument("--direct-runs", type=int, default=3, help="runs of the old direct path per user")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--results", default=str(BENCH_DIR / "RESULTS.md"))
-    parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--label")
-    parser.add_argument("--max-load", type=float, default=0.0)
     args = parser.parse_args(argv)
 
-    from generate import normalise_database_url, setup_django
+    from generate import setup_django
 
-    url = normalise_database_url(args.database_url)
-    if url.startswith("sqlite:"):
-        raise SystemExit("The analysis bench measures PostgreSQL (guanxi_bench).")
+    url = postgresql_url(args.database_url, "The analysis bench")
     raw = RawDb(url)
     sizes = {"tickets": raw.all("SELECT count(*) FROM service_ticket")[0][0]}
     try:
@@ -179,29 +169,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     label = args.label or f"analysis-postgresql-{sizes['tickets'] // 1000}k-tickets"
     setup_django(with_application_name(url, f"{RUN_TAG}-django"))
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=with_application_name(url, f"{RUN_TAG}-guanxi"),
-        GUANXI_HOME=str(DATA_DIR / "home"),
-        GUANXI_LOG_LEVEL="ERROR",
-        DJANGO_SETTINGS_MODULE="guanxi.settings",
-        GUANXI_CONN_MAX_AGE="3600",
-    )
-    (DATA_DIR / "home" / "static").mkdir(parents=True, exist_ok=True)
+    env = server_env(url)
     port = free_port()
     wait_for_quiet(args.max_load)
     facts = machine_facts(raw)
     server: Server | None = None
     rows = []
     try:
-        server = start_server(
-            "guanxi",
-            [str(Path(sys.executable).parent / "guanxi"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-            + ["--workers", str(args.workers), "--threads", str(args.threads)],
-            env,
-            port,
-            "/api/v1/me",
-        )
+        server = start_guanxi("guanxi", env, port, args.workers, args.threads)
         anonymous = Client(port)
         for role, username in bench_users(raw):
             token = anonymous.post_json("/api/v1/auth/token", {"username": username, "password": PASSWORD})["token"]
@@ -241,10 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server:
             server.stop()
-    section = render(label, args, facts, sizes, rows, os.getloadavg())
-    print(section)
-    if not args.no_write:
-        write_results(Path(args.results), label, section)
+    publish(args, label, render(label, args, facts, sizes, rows, os.getloadavg()))
     return 0
 
 

@@ -488,3 +488,38 @@ def migrate(url: str) -> None:
     )
     guanxi = Path(sys.executable).parent / "guanxi"
     subprocess.run([str(guanxi), "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
+
+
+# --- the set-up every HTTP bench shares (service_bench, analysis_bench) ----------------------------------------------
+
+
+def add_bench_arguments(parser, *, requests: int, warmup: int) -> None:
+    """The options of a bench that measures a Guanxi server on a PostgreSQL database and writes RESULTS.md."""
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--requests", type=int, default=requests, help="timed requests per scenario")
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--results", default=str(BENCH_DIR / "RESULTS.md"))
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--label")
+    parser.add_argument("--max-load", type=float, default=0.0)
+
+
+def postgresql_url(database_url: str, why: str) -> str:
+    """The normalised URL of the bench database; SystemExit on SQLite (`why`: what needs PostgreSQL)."""
+    from generate import normalise_database_url
+
+    url = normalise_database_url(database_url)
+    if url.startswith("sqlite:"):
+        raise SystemExit(f"{why} needs PostgreSQL (guanxi_bench).")
+    return url
+
+
+def publish(args, label: str, section: str) -> None:
+    """Print the section and, unless --no-write, put it into the results file."""
+    print()
+    print(section)
+    if not args.no_write:
+        write_results(Path(args.results), label, section)
+        print(f"section {label} written to {args.results}")

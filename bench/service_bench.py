@@ -37,26 +37,26 @@ from api_bench import (  # noqa: E402  (bench scripts share helpers; bench/ is n
     results_table,
 )
 from common import (  # noqa: E402
-    BENCH_DIR,
-    DEFAULT_DATABASE_URL,
     PASSWORD,
     RUN_TAG,
     Client,
     RawDb,
     Server,
+    add_bench_arguments,
     capture,
     condense_plan,
     free_port,
     machine_facts,
     percentile,
+    postgresql_url,
     process_cpu,
+    publish,
     ratio,
     server_env,
     start_floor,
     start_guanxi,
     variant_env,
     wait_for_quiet,
-    write_results,
 )
 
 QUEUE_TARGET_MS = 8.0  # issue 5: team queue p50 over HTTP
@@ -344,26 +344,16 @@ def render(label, args, facts, sizes, scenarios, planning, sweeps) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--requests", type=int, default=300, help="timed requests per queue scenario and server")
-    parser.add_argument("--warmup", type=int, default=40)
+    add_bench_arguments(parser, requests=300, warmup=40)
     parser.add_argument("--pages", type=int, default=4, help="queue pages per scenario (first, then cursors)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--sweeps", type=int, default=15, help="sweep runs per moment")
     parser.add_argument("--backlog-hours", type=float, default=2.0)
-    parser.add_argument("--results", default=str(BENCH_DIR / "RESULTS.md"))
-    parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--label")
-    parser.add_argument("--max-load", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args(argv)
 
-    from generate import normalise_database_url, setup_django
+    from generate import setup_django
 
-    url = normalise_database_url(args.database_url)
-    if url.startswith("sqlite:"):
-        raise SystemExit("The service bench measures PostgreSQL (row locks, COPY-generated data).")
+    url = postgresql_url(args.database_url, "The service bench (row locks, COPY-generated data)")
     raw = RawDb(url)
     random.seed(args.seed)
     tickets = raw.all("SELECT count(*) FROM service_ticket")[0][0]
@@ -417,12 +407,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{django_side['escalated']} escalated; Django {django_side['p50']:.1f} ms, raw {raw_side['p50']:.1f} ms"
         )
     facts["load_end"] = os.getloadavg()
-    section = render(label, args, facts, sizes, scenarios, planning, sweeps)
-    print()
-    print(section)
-    if not args.no_write:
-        write_results(Path(args.results), label, section)
-        print(f"section {label} written to {args.results}")
+    publish(args, label, render(label, args, facts, sizes, scenarios, planning, sweeps))
     return 0
 
 
