@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.activities import selectors
-from guanxi.activities.last_visits import is_done_visit, refresh_last_visits
+from guanxi.activities.last_visits import is_done_visit, lock_customers, refresh_last_visits
 from guanxi.activities.models import Activity
 from guanxi.core import audit, audit_access
 from guanxi.core.errors import Conflict, StaleVersion
@@ -60,8 +60,11 @@ def activity_create(*, actor, data: dict, call_id: str | None = None) -> Activit
         activity.created_by = actor
         activity.call_id = call_id
         _full_clean(activity)
+        done_visit = is_done_visit(activity.kind, activity.status)
+        if done_visit:
+            lock_customers([activity.customer_id])  # before the insert key-shares it (lock order: last_visits)
         activity.save()
-        if is_done_visit(activity.kind, activity.status):
+        if done_visit:
             refresh_last_visits([activity.customer_id])
         contacts, participants = _set_relations(activity, data)
         audit.record(
@@ -99,8 +102,12 @@ def activity_update(*, actor, activity_id: int, version: int, data: dict) -> Act
         if not changes:
             return activity
         fields = [name for name in changes if name not in ("contacts", "participants", "version", "updated_at")]
+        visit_changed = is_done_visit(before["kind"], before["status"]) or is_done_visit(activity.kind, activity.status)
+        if visit_changed or "customer" in changes:
+            # The customers before the activity row (lock order: activities.last_visits.lock_customers).
+            lock_customers([before["customer"], activity.customer_id])
         _save_versioned(activity, version, fields or ["subject"])  # only relations changed: bump the version
-        if is_done_visit(before["kind"], before["status"]) or is_done_visit(activity.kind, activity.status):
+        if visit_changed:
             refresh_last_visits([before["customer"], activity.customer_id])
         if "contacts" in changes:
             activity.contacts.set(contacts)
@@ -135,6 +142,9 @@ def activity_complete(
             raise StaleVersion(activity.version)
         if activity.status != Activity.Status.PLANNED:
             raise Conflict(_("Only a planned activity can be completed."))
+        # The customer before the activity: a visit's recount locks it, a follow-up task's insert key-shares it
+        # (lock order: activities.last_visits.lock_customers).
+        lock_customers([activity.customer_id])
         data: dict = {"status": Activity.Status.DONE, "done_at": done_at or timezone.now(), "outcome": outcome}
         if next_step:
             data["next_step"] = next_step
@@ -194,8 +204,11 @@ def activity_delete(*, actor, activity_id: int, version: int | None = None) -> N
             activity, [c.pk for c in activity.contacts.all()], [u.pk for u in activity.participants.all()]
         )
         audit.record(actor=actor, action="delete", instance=activity, changes=changes)
+        done_visit = is_done_visit(activity.kind, activity.status)
+        if done_visit:
+            lock_customers([activity.customer_id])  # before the activity row (lock order: last_visits)
         activity.delete()
-        if is_done_visit(activity.kind, activity.status):
+        if done_visit:
             refresh_last_visits([activity.customer_id])
 
 

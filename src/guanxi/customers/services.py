@@ -150,7 +150,10 @@ def customer_transfer(
             customers = customers.filter(owner_id=from_user_id)
         if customer_ids is not None:
             customers = customers.filter(pk__in=customer_ids)
-        moving = list(customers.select_for_update().only("id", "number", "name", "owner_id", "org_unit_id"))
+        # Lock order (activities.last_visits.lock_customers): the customers in ascending id, then the handlers' rows.
+        moving = list(
+            customers.select_for_update().only("id", "number", "name", "owner_id", "org_unit_id").order_by("pk")
+        )
         if customer_ids is not None and len(moving) != len(set(customer_ids)):
             raise ValidationError(
                 {"customer_ids": _("Some customers are not owned by that user or not visible to you.")}
