@@ -1,4 +1,6 @@
-"""Text messages under /api/v1 (tag "service"): the gateway's inbound hook (replies).
+"""Text messages under /api/v1 (tag "service"): the supervisors' list and the gateway's inbound hook (replies).
+
+`GET /sms` lists the messages of the user's scope (sms_selectors) for those who supervise the service.
 
 `POST /sms/inbound` is called by the SMS gateway, not by a user: it authenticates with the shared token
 GUANXI_SMS_INBOUND_TOKEN (`Authorization: Bearer …`, compared in constant time). No header is 401, a wrong token (or
@@ -12,12 +14,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.security import HttpBearer
 from pydantic import Field
 
-from guanxi.core.schemas import ErrorOut
-from guanxi.service import sms_inbound
+from guanxi.core.masking import phone_for
+from guanxi.core.schemas import READ, ErrorOut
+from guanxi.service import sms_inbound, sms_selectors
 
 router = Router(tags=["service"])
 
@@ -57,3 +60,41 @@ def sms_inbound_post(request: HttpRequest, payload: SmsInboundIn):
         phone=payload.phone, content=payload.content, provider_id=payload.id, received_at=payload.received_at
     )
     return {"id": reply.pk, "outcome": reply.outcome, "reply_to": reply.reply_to_id}
+
+
+class SmsListQuery(sms_selectors.SmsFilters):
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(50, ge=1, le=200)
+
+
+class SmsOut(Schema):
+    id: int
+    phone: str
+    purpose: str
+    object_id: int | None
+    template: str
+    content: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class SmsPage(Schema):
+    items: list[SmsOut]
+    next: str | None
+
+
+@router.get("/sms", response={200: SmsPage, 403: ErrorOut, **READ})
+def sms_list(request: HttpRequest, query: Query[SmsListQuery]):
+    """Text messages of your scope, newest first; filters `status`, `purpose`, `date_from`, `date_to` (local days).
+    For team leads, branch managers and admins (service.manage_ticket); phones masked for roles that see them so."""
+    filters = sms_selectors.SmsFilters(**query.model_dump(exclude={"cursor", "limit"}))
+    page = sms_selectors.sms_list(user=request.user, filters=filters, cursor=query.cursor, limit=query.limit)
+    fields = SmsOut.model_fields
+    items = [
+        {**{name: getattr(m, name) for name in fields}, "phone": phone_for(request.user, m.phone)} for m in page.items
+    ]
+    return {"items": items, "next": page.next}

@@ -1,6 +1,14 @@
 from django.urls import include, path
 
-from guanxi.service import agent_urls, analysis_views, correspondence_urls, feedback_urls, knowledge_urls, views
+from guanxi.service import (
+    agent_urls,
+    analysis_views,
+    correspondence_urls,
+    feedback_urls,
+    knowledge_urls,
+    sms_views,
+    views,
+)
 
 app_name = "service"
 
@@ -31,3 +39,6 @@ urlpatterns += [
     path("analysis/export/", analysis_views.analysis_export, name="analysis_export"),
     path("analysis/export.csv", analysis_views.analysis_export, {"fmt": "csv"}, name="analysis_export_csv"),
 ]
+
+# Outbound text messages, read-only, for service supervisors (sms_views.py).
+urlpatterns += [path("sms/", sms_views.sms_list, name="sms")]
