@@ -14,6 +14,7 @@ from django.http import Http404
 
 from guanxi.core.masking import phone_for
 from guanxi.core.models import OrgUnit
+from guanxi.core.names import full_name
 from guanxi.core.pagination import Page, _typed, decode_cursor, keyset_page
 from guanxi.core.roles import ScopeLevel
 from guanxi.core.scope import record_scope
@@ -133,7 +134,7 @@ def _label(translated: dict, labels: dict, value: str) -> str:
 def _person(row: dict, role: str) -> dict:
     """{id, name} of a user joined into `row` as <role>_username/_first_name/_last_name (User.get_full_name)."""
     username, first, last = row.pop(f"{role}_username"), row.pop(f"{role}_first_name"), row.pop(f"{role}_last_name")
-    return {"id": row[f"{role}_id"], "name": f"{first} {last}".strip() or username}
+    return {"id": row[f"{role}_id"], "name": full_name(username, first, last)}
 
 
 def ticket_get(*, user, ticket_id: int, for_update: bool = False) -> Ticket:
@@ -144,7 +145,8 @@ def ticket_get(*, user, ticket_id: int, for_update: bool = False) -> Ticket:
         ids = list(tickets.values_list("pk", flat=True))
         if not ids:
             raise Http404
-        Ticket.objects.select_for_update().filter(pk=ids[0]).values_list("pk").first()
+        # NO KEY UPDATE: rows referencing the ticket (a rebuild's tallies) still pass their foreign key check.
+        Ticket.objects.select_for_update(no_key=True).filter(pk=ids[0]).values_list("pk").first()
         tickets = Ticket.objects.filter(pk=ids[0])
     ticket = tickets.select_related("customer", "contact", "owner", "receiver", "team", "sub_type", "cause").first()
     if ticket is None:

@@ -4,6 +4,8 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.names import full_name
+
 SOURCE = "tickets"
 KIND = "ticket"
 
@@ -37,7 +39,7 @@ def ticket_entries(*, user, customer, before, since, until, kinds, limit):
             title=f"{number} {subject}",
             summary=resolution[:200] or description[:200],
             status=status,
-            actor=f"{first} {last}".strip() or username,  # User.get_full_name()
+            actor=full_name(username, first, last),
             url=detail_url.replace(str(_URL_PLACEHOLDER), str(pk)),
             data={"number": number, "status_label": status_labels.get(status, status)},
         )
