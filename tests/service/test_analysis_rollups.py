@@ -335,3 +335,66 @@ def test_ticket_writes_during_a_rebuild_wait_one_unit_and_are_counted_once(users
     kept = _rollup_rows()
     rollups.rebuild()
     assert _rollup_rows() == kept
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_write_holding_its_ticket_while_the_unit_of_its_day_starts_waits_and_is_counted_once(
+    users, customers, monkeypatch
+):
+    """The unit inserts the tally of a ticket a write has locked (the foreign key check takes KEY SHARE on it) while
+    the write waits for the unit's lock: the services lock tickets FOR NO KEY UPDATE, so this is no deadlock."""
+    import threading
+    import time
+    from datetime import date
+
+    from django.db import connection
+
+    Clock(monkeypatch, at(2026, 3, 2, 9, 0))
+    ticket = make_ticket(users.am1, customers.c1)
+    ticket_locked, unit_locked = threading.Event(), threading.Event()
+    refresh, insert_tallies = rollups.refresh, rollups._insert_tallies
+
+    def refresh_after_the_unit_started(ids):
+        ticket_locked.set()  # the write holds its ticket …
+        unit_locked.wait(timeout=30)  # … while the unit of its day holds the tally table
+        refresh(ids)
+
+    def slow_insert(tickets):
+        unit_locked.set()
+        time.sleep(0.5)
+        return insert_tallies(tickets)
+
+    monkeypatch.setattr(rollups, "refresh", refresh_after_the_unit_started)
+    monkeypatch.setattr(rollups, "_insert_tallies", slow_insert)
+    errors = []
+
+    def write():
+        try:
+            services.ticket_update(
+                actor=fresh(users.am1), ticket_id=ticket.pk, version=ticket.version, data={"priority": "urgent"}
+            )
+        except Exception as exc:  # noqa: BLE001 - the test asserts there was none
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def rebuild():
+        try:
+            ticket_locked.wait(timeout=30)
+            rollups.rebuild(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write), threading.Thread(target=rebuild)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    monkeypatch.setattr(rollups, "refresh", refresh)
+    monkeypatch.setattr(rollups, "_insert_tallies", insert_tallies)
+    figures = _assert_exact(users, date_from="2026-03-01", date_to="2026-03-31")
+    assert _keys(figures["admin"]["by_priority"]) == {"urgent": 1}

@@ -8,12 +8,14 @@ cause found at resolution, or while it is not known the sub-type recorded at int
 
 Where the figures come from. Aggregating the ticket table on each request took 3–5 s at 1,000,000 tickets on
 PostgreSQL. Two ways were weighed (bench/analysis_bench.py, bench/RESULTS.md "Complaint analysis"):
-(a) daily rollups (models.analysis: per local day × team × type × channel × cause, with SLA outcomes and repeat
-gaps; satisfaction per day × team × month of the visit) kept exact by the ticket services (service.rollups), or
+(a) daily rollups (models.analysis: per local day × team × type × channel × priority × grade × cause, with SLA
+outcomes, reopens and repeat gaps; satisfaction per day × team × month of the visit) kept exact by the ticket
+services (service.rollups), or
 (b) covering indexes and one grouped query per chart. (b) still reads every visible ticket of the period — an
 index-only scan of ~500,000 entries for a year of an admin, plus the repeat look-ups per complaint — so it stays in
 the hundreds of milliseconds and grows with the volume; (a) reads at most days × teams × types × channels × causes
-rows, independent of the ticket count, so (a) it is.
+rows (× priorities × grades since issue 5; most tickets share a few of those), independent of the ticket count, so
+(a) it is.
 
 Scope stays exact on the rollup: the team rule of service.selectors (a team inside the user's record scope) is a
 filter on the rollup's team column; what the rule set adds or removes beyond teams is aggregated directly from

@@ -103,7 +103,7 @@ def _receive(mail: mailparse.ParsedMail) -> IntakeResult:
             "mb": limit // (1024 * 1024) or 1,
         }
     number = mail.ticket_number
-    ticket = Ticket.objects.select_for_update().filter(number=number).first() if number else None
+    ticket = Ticket.objects.select_for_update(no_key=True).filter(number=number).first() if number else None
     now = timezone.now()
     refers_to = None
     if ticket is not None and not ticket.is_open and ticket.status not in services.TRANSITIONS["reopen"][0]:

@@ -301,9 +301,11 @@ def add_to_rollup(model, key: tuple[str, ...], counts: tuple[str, ...], deltas: 
 # before it added anything to a rollup (the unit sees none of it, not even an UPDATE of its ticket: uncommitted). The
 # unit replaces its day's tallies and rollups by a consistent set (rollup = Σ tallies); the waiting write, once the
 # unit commits, locks the tallies the unit stored as its "old" and adds new − old: counted once, whichever state of
-# the ticket the unit read. It waited for one unit, not the whole rebuild. A month unit sums day rows, to which a
-# write adds in the same transaction as to the month rows: under the lock they agree. On SQLite the database has one
-# writer: a unit's first statement is a DELETE, so it holds the write lock before it reads anything.
+# the ticket the unit read. It waited for one unit, not the whole rebuild. No deadlock: the unit's tally INSERTs take
+# KEY SHARE on their tickets (foreign key check), which a waiting write's lock on its ticket lets pass — the services
+# lock tickets FOR NO KEY UPDATE, never FOR UPDATE (selectors.ticket_get, sla, intake). A month unit sums day rows,
+# to which a write adds in the same transaction as to the month rows: under the lock they agree. On SQLite the
+# database has one writer: a unit's first statement is a DELETE, so it holds the write lock before it reads anything.
 
 
 def rebuild(*, date_from: date | None = None, date_to: date | None = None) -> dict:

@@ -144,7 +144,8 @@ def _step(now: datetime, from_state: int | None, to_state: int, due_before: date
     state = Q(sla_state=from_state) if from_state is not None else Q(sla_state__lt=to_state)
     # Claim: lock the rows (skipping those another sweep holds); the UPDATE moves exactly the rows read.
     candidates = Ticket.objects.filter(state, status__in=TIMED, sla_due_at__lte=due_before).select_for_update(
-        skip_locked=True
+        skip_locked=True,
+        no_key=True,  # rows referencing the tickets (a rebuild's tallies) pass their FK check
     )
     rows = list(candidates.values_list("id", "number", "subject", "team_id", "sla_due_at", "responded_at", "sla_state"))
     if not rows:

@@ -38,9 +38,9 @@ KEY_REST = ["team_id", "ticket_type", "channel", "priority", "grade", "cause_id"
 
 
 class TicketRollup(RollupCounts):
-    """The tickets created on one local day, per team, type, channel and cause, with their SLA outcomes; the repeat
-    complaints among them by how many days (rounded up) after the customer's matching earlier complaint they came.
-    The analysis reads it for the days of a period that do not fill a month."""
+    """The tickets created on one local day, per team, type, channel, priority, grade and cause, with their SLA outcomes
+    and reopens; the repeat complaints among them by how many days (rounded up) after the customer's matching earlier
+    complaint they came. The analysis reads it for the days of a period that do not fill a month."""
 
     day = models.DateField(_("day"))
 
