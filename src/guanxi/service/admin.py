@@ -12,6 +12,7 @@ from guanxi.service.models import (
     ReturnVisitRule,
     SlaTarget,
     SmsMessage,
+    SmsReply,
     TicketCause,
     TicketSubType,
     TicketType,
@@ -120,9 +121,25 @@ class AgentAvailabilityAdmin(admin.ModelAdmin):
 class SmsMessageAdmin(admin.ModelAdmin):
     """Outbound text messages and their delivery status (service/sms.py); read-only: the gateway's record."""
 
-    list_display = ("created_at", "phone", "purpose", "status", "provider_id", "error")
+    list_display = ("created_at", "phone", "purpose", "status", "attempts", "next_attempt_at", "provider_id", "error")
     list_filter = ("status", "purpose")
     search_fields = ("phone",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsReply)
+class SmsReplyAdmin(admin.ModelAdmin):
+    """Customers' replies posted by the gateway (service/sms_inbound.py) and what each did; read-only."""
+
+    list_display = ("received_at", "phone", "content", "outcome", "reply_to")
+    list_filter = ("outcome",)
+    search_fields = ("phone",)
+    raw_id_fields = ("reply_to",)
 
     def has_add_permission(self, request):
         return False
