@@ -13,7 +13,7 @@ from guanxi.core.errors import Conflict
 from guanxi.core.permissions import require
 from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.selectors import org_unit_of, users_in_scope
-from guanxi.core.versioning import lock
+from guanxi.core.versioning import lock, update_versioned
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.services import _save_versioned
 from guanxi.sales import deals_selectors
@@ -75,9 +75,8 @@ def opportunity_create(*, actor, data: dict) -> Opportunity:
 def opportunity_update(*, actor, opportunity_id: int, version: int, data: dict) -> Opportunity:
     """Change name, amount, expected close, description or owner if the deal is still at `version`."""
     require(actor, "sales.change_opportunity")
-    with transaction.atomic():
-        deal = _locked(actor, opportunity_id, version)
-        before = audit.snapshot(deal)
+
+    def apply(deal: Opportunity) -> None:
         for key in (k for k in data if k in DEAL_FIELDS):
             value = data[key]
             if key == "description" and value is None:
@@ -93,12 +92,10 @@ def opportunity_update(*, actor, opportunity_id: int, version: int, data: dict) 
             deal.name = deal.name.strip()
         _full_clean(deal)
         deal.weighted_amount = weighted(deal.amount, deal.probability)
-        changes = audit.diff(before, audit.snapshot(deal))
-        if not changes:
-            return deal
-        _save_versioned(deal, deal.version, list(changes))
-        audit.record(actor=actor, action="update", instance=deal, changes=changes)
-    return deal
+
+    return update_versioned(
+        deals_selectors.opportunity_queryset(user=actor), opportunity_id, actor=actor, version=version, apply=apply
+    )
 
 
 def opportunity_move(*, actor, opportunity_id: int, version: int, stage_id: int, reason: str = "") -> Opportunity:

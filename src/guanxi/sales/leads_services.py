@@ -12,7 +12,7 @@ from guanxi.core.errors import Conflict
 from guanxi.core.permissions import require
 from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.selectors import org_unit_of, users_in_scope
-from guanxi.core.versioning import lock
+from guanxi.core.versioning import lock, update_versioned
 from guanxi.customers import duplicates
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers import services as customer_services
@@ -68,24 +68,21 @@ def lead_update(*, actor, lead_id: int, version: int, data: dict) -> Lead:
     """Edit a lead or move its qualification status (new → contacted → qualified, or disqualified with a reason)."""
     require(actor, "sales.change_lead")
     data = _lead_input(data)
-    with transaction.atomic():
-        lead = _locked(actor, lead_id, version)
+
+    def apply(lead: Lead) -> None:
         if lead.status == Lead.Status.CONVERTED:
             raise Conflict(_("This lead is already converted."))
         if data.get("status") == Lead.Status.CONVERTED:
             raise ValidationError({"status": _("A lead becomes converted only by converting it.")})
-        before = audit.snapshot(lead)
         for key in (k for k in data if k in LEAD_FIELDS):
             setattr(lead, key, data[key])
         if lead.status != Lead.Status.DISQUALIFIED:
             lead.disqualified_reason = ""
         _full_clean(lead)
-        changes = audit.diff(before, audit.snapshot(lead))
-        if not changes:
-            return lead
-        _save_versioned(lead, lead.version, list(changes))
-        audit.record(actor=actor, action="update", instance=lead, changes=changes)
-    return lead
+
+    return update_versioned(
+        leads_selectors.lead_queryset(user=actor), lead_id, actor=actor, version=version, apply=apply
+    )
 
 
 def lead_assign(*, actor, lead_id: int, owner_id: int, version: int | None = None) -> Lead:
