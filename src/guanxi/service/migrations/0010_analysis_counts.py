@@ -1,4 +1,5 @@
-"""Counts by priority and customer grade, and reopens, in the analysis rollups (issue 5, F4).
+"""Counts by priority and customer grade, and reopens, in the analysis rollups (issue 5, F4); the tickets' creation
+time indexed for the rebuild's day units.
 
 Existing tallies and rollup rows get the defaults (normal, general, 0 reopens) — consistent with each other, so the
 services' incremental upkeep stays exact, but the new breakdowns are right only after
@@ -39,4 +40,6 @@ class Migration(migrations.Migration):
             model_name="ticketrollup",
             constraint=models.UniqueConstraint(fields=("day", *KEY_REST), name="ticket_rollup_key"),
         ),
+        # The rebuild works one local day per transaction: it finds the day's tickets by creation time.
+        migrations.AddIndex(model_name="ticket", index=models.Index(fields=["created_at"], name="ticket_created_idx")),
     ]
