@@ -67,3 +67,19 @@ def test_postgresql_answers_the_totals_from_a_deal_index_and_the_sensitive_ids_i
     assert re.search(r"Index (Only )?Scan using sales_opp_\w+_idx on sales_opportunity", plan)  # board/stage index
     assert "customers_sensitive_ids_idx" in plan
     assert "Join" not in plan and "customers_customer_pkey" not in plan
+
+
+@pytest.mark.postgresql
+def test_postgresql_reads_each_columns_newest_cards_of_a_team_in_order_from_the_board_index(users, board):
+    """One statement for every column's top cards, each an ordered walk of the team's part of the board index that
+    stops after the column's cards — no sort of the team's deals (sorting disabled: the plan must not need one)."""
+    top = _board_sql(users.lead1)[1]
+    assert top.upper().count("SELECT") == 3 and "UNION" not in top.upper()  # stages, their ARRAY(…), sensitive ids
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + top)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert re.search(r"Index (Only )?Scan Backward using sales_opp_unit_board_idx on sales_opportunity", plan), plan
+    assert "Sort" not in plan, plan

@@ -215,11 +215,23 @@ class Opportunity(models.Model):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         indexes = [
-            # The kanban of a team / branch (org_unit IN subtree): per pipeline and stage, count and sums. Amounts and
-            # the customer (for the sensitive rule) are trailing key columns rather than INCLUDE (PostgreSQL only), so
-            # the stage totals are an index-only scan on both databases.
+            # The kanban of a team / branch (org_unit IN subtree): per pipeline and stage, count and sums, and each
+            # column's newest cards (updated_at, id: read backwards, stopping after the column's cards instead of
+            # walking the whole pipeline's stage in sales_opp_stage_idx and fetching each deal for its team). Amounts
+            # and the customer (for the sensitive rule) are trailing key columns rather than INCLUDE (PostgreSQL
+            # only), so both are index-only scans on both databases.
             models.Index(
-                fields=["org_unit", "pipeline", "status", "stage", "amount", "weighted_amount", "customer"],
+                fields=[
+                    "org_unit",
+                    "pipeline",
+                    "status",
+                    "stage",
+                    "updated_at",
+                    "id",
+                    "amount",
+                    "weighted_amount",
+                    "customer",
+                ],
                 name="sales_opp_unit_board_idx",
             ),
             # The kanban of an account manager (scope OWN) and the owner filter.
