@@ -1,6 +1,6 @@
 """Customer numbers for many customers at once, from the same per-branch CustomerSequence as next_customer_number."""
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from guanxi.core.models import OrgUnit
 from guanxi.customers.models import CustomerSequence
@@ -24,9 +24,15 @@ def reserve_customer_numbers(branch_code: str, count: int) -> list[str]:
         return []
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reserve_customer_numbers() must run inside the transaction that saves the customers")
-    CustomerSequence.objects.bulk_create([CustomerSequence(branch_code=branch_code)], ignore_conflicts=True)
-    sequence = CustomerSequence.objects.select_for_update().get(branch_code=branch_code)
-    first = sequence.last + 1
-    sequence.last += count
-    sequence.save(update_fields=["last"])
+    # One statement creates the series or advances it and returns the new last number: the upsert locks the row
+    # until the transaction ends (as SELECT … FOR UPDATE did, in three round trips).
+    table = connection.ops.quote_name(CustomerSequence._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (branch_code, last) VALUES (%s, %s) "  # noqa: S608 - the table name is the model's
+        f"ON CONFLICT (branch_code) DO UPDATE SET last = {table}.last + excluded.last RETURNING last"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [branch_code, count])
+        last = cursor.fetchone()[0]
+    first = last - count + 1
     return [f"C{branch_code}{serial:07d}" for serial in range(first, first + count)]

@@ -11,7 +11,7 @@ from guanxi.core import audit
 from guanxi.core.errors import StaleVersion
 from guanxi.core.models import OrgUnit
 from guanxi.core.permissions import require
-from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
+from guanxi.core.roles import ACCOUNT_MANAGER, ScopeLevel, user_roles
 from guanxi.core.scope import record_scope
 from guanxi.core.selectors import org_unit_of, users_in_scope
 from guanxi.customers import selectors
@@ -54,6 +54,10 @@ CONTACT_FIELDS = {
     "opt_out_wechat",
     "primary",
 }
+# Checked by _check_references (existence and the actor's scope: stricter than full_clean's existence query) or set
+# by the services themselves (number from the branch sequence, owning unit, creator): full_clean leaves them alone.
+SERVER_CHECKED = ["category", "region", "parent", "owner", "org_unit", "created_by", "merged_into", "number"]
+UNIQUE_FIELDS = ("credit_code", "id_number")
 # Model field → the name clients send, so every error names the field the client knows.
 API_NAMES = {"category": "category_id", "region": "region_id", "parent": "parent_id", "owner": "owner_id"}
 
@@ -70,8 +74,7 @@ def customer_create(*, actor, data: dict) -> Customer:
         _check_references(actor, customer, data)
         customer.org_unit = _owning_unit(actor, customer.owner_id)
         customer.created_by = actor
-        customer.number = "PENDING"  # replaced below; full_clean needs a value
-        _full_clean(customer)
+        _full_clean(customer, exclude=SERVER_CHECKED)
         customer.number = next_customer_number(customer.org_unit)
         _save_unique(customer)
         if tags is not None:
@@ -100,7 +103,9 @@ def customer_update(*, actor, customer_id: int, version: int, data: dict) -> Cus
         _check_references(actor, customer, data)
         if "owner_id" in fields:
             customer.org_unit = _owning_unit(actor, customer.owner_id)
-        _full_clean(customer)
+        # The unchanged unique identifiers were unique when stored; checking them again costs a query each.
+        unchanged = [name for name in UNIQUE_FIELDS if name not in fields]
+        _full_clean(customer, exclude=[*SERVER_CHECKED, *unchanged])
         changes = audit.diff(before, audit.snapshot(customer))
         if tags is not None and sorted(set(tags)) != tags_before:
             changes["tags"] = [tags_before, sorted(set(tags))]
@@ -281,15 +286,15 @@ def _contact_input(data: dict) -> dict:
 def _check_references(actor, customer: Customer, data: dict) -> None:
     """Referenced rows must exist and, for customers and owners, be within the actor's scope."""
     errors = {}
-    if customer.category_id and not Category.objects.filter(pk=customer.category_id).exists():
+    if data.get("category_id") is not None and not Category.objects.filter(pk=customer.category_id).exists():
         errors["category_id"] = _("No such category.")
-    if customer.region_id and not Region.objects.filter(pk=customer.region_id).exists():
+    if data.get("region_id") is not None and not Region.objects.filter(pk=customer.region_id).exists():
         errors["region_id"] = _("No such region.")
     parent_set = "parent_id" in data and customer.parent_id is not None
     if parent_set and not selectors.customer_queryset(user=actor).filter(pk=customer.parent_id).exists():
         errors["parent_id"] = _("No such customer.")
     owner_set = "owner_id" in data and customer.owner_id is not None
-    if owner_set and not users_in_scope(user=actor).filter(pk=customer.owner_id).exists():
+    if owner_set and not _owner_in_scope(actor, customer.owner_id):
         errors["owner_id"] = _("No such user in your scope.")
     if errors:
         raise ValidationError(errors)
@@ -297,8 +302,20 @@ def _check_references(actor, customer: Customer, data: dict) -> None:
         raise PermissionDenied(_("Only users allowed to handle sensitive customers can mark a customer sensitive."))
 
 
+def _owner_in_scope(actor, owner_id: int) -> bool:
+    if owner_id == actor.pk and actor.is_active:
+        # Every scope holds its own user: OWN is the actor, ALL everyone, the unit scopes start at the actor's unit.
+        scope = record_scope(actor)
+        unit = org_unit_of(actor)
+        if scope.level in (ScopeLevel.OWN, ScopeLevel.ALL) or (unit is not None and unit.pk in scope.unit_ids):
+            return True
+    return users_in_scope(user=actor).filter(pk=owner_id).exists()
+
+
 def _owning_unit(actor, owner_id: int | None) -> OrgUnit | None:
     """A customer belongs to its owner's unit; without an owner, to the unit of whoever assigns it."""
+    if owner_id == actor.pk:
+        return org_unit_of(actor)
     if owner_id:
         owner = get_user_model().objects.select_related("profile__org_unit").filter(pk=owner_id).first()
         unit = org_unit_of(owner) if owner else None
@@ -317,7 +334,8 @@ def _full_clean(instance, exclude: list[str] | None = None) -> None:
 def _save_unique(customer: Customer) -> None:
     """Insert, turning a lost race on a unique identifier into the same error full_clean gives."""
     try:
-        with transaction.atomic():
+        # No savepoint: a failure is raised, so the caller's transaction is rolled back anyway.
+        with transaction.atomic(savepoint=False):
             customer.save()
     except IntegrityError as exc:
         field = "credit_code" if "credit_code" in str(exc) else "id_number" if "id_number" in str(exc) else "number"
@@ -331,7 +349,8 @@ def _save_versioned(instance, version: int, fields: list[str]) -> None:
         model._meta.get_field(name).attname: getattr(instance, model._meta.get_field(name).attname) for name in fields
     }
     try:
-        with transaction.atomic():
+        # No savepoint: an IntegrityError is raised on, so the caller's transaction is rolled back anyway.
+        with transaction.atomic(savepoint=False):
             updated = model.objects.filter(pk=instance.pk, version=version).update(
                 **values, version=version + 1, updated_at=timezone.now()
             )
