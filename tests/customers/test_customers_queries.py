@@ -143,3 +143,47 @@ def test_it_serves_a_history_page_with_a_fixed_number_of_queries(users, api, six
 
     assert len(page["items"]) == 40
     assert small == large
+
+
+def _statements(run):
+    with CaptureQueriesContext(connection) as queries:
+        result = run()
+    return [q["sql"] for q in queries.captured_queries], result
+
+
+def test_a_create_checks_each_reference_once_and_takes_its_number_in_one_statement(users, sixty):
+    from guanxi.customers import services
+    from guanxi.customers.models import CustomerSequence
+
+    CustomerSequence.objects.create(branch_code="B01", last=len(sixty))  # the fixture's customers took 0–59
+    category = Category.objects.get(code="P-LI")
+    region = Region.objects.get(code="110105")
+    data = {"name": "新客户", "kind": "organisation", "category_id": category.pk, "region_id": region.pk}
+    services.customer_create(actor=users.am1, data=data)  # the actor's permissions and scope are cached from here
+    sql, customer = _statements(lambda: services.customer_create(actor=users.am1, data=data))
+
+    assert customer.number.startswith("CB01") and customer.owner_id == users.am1.pk
+    category_reads = [s for s in sql if "customers_category" in s and s.lstrip().startswith("SELECT")]
+    sequence = [s for s in sql if "customers_customersequence" in s]
+    assert len(category_reads) == 1 and len(sequence) == 1, sql
+    assert not any("PENDING" in s for s in sql), sql
+    assert sum(s.startswith("SAVEPOINT") for s in sql) <= 1, sql  # the service's transaction (a savepoint in tests)
+    assert len(sql) <= 9, sql  # transaction, 2 references, owner's unit branch, sequence, insert, audit
+
+
+def test_an_update_of_one_field_reads_the_row_writes_it_and_audits(users, sixty):
+    from guanxi.customers import services
+
+    services.customer_update(actor=users.am1, customer_id=sixty[2].pk, version=1, data={"area": "urban"})  # warm
+    customer = Customer.objects.get(pk=sixty[0].pk)
+    Customer.objects.filter(pk=customer.pk).update(credit_code="91350100M000100Y43", id_number=None)
+    sql, updated = _statements(
+        lambda: services.customer_update(
+            actor=users.am1, customer_id=customer.pk, version=customer.version, data={"address": "新地址 1 号"}
+        )
+    )
+
+    assert updated.address == "新地址 1 号" and updated.version == customer.version + 1
+    # No existence query for the unchanged category/region/owner, no uniqueness query for the unchanged credit code.
+    assert not any(s.lstrip().startswith("SELECT 1") for s in sql), sql
+    assert len(sql) <= 6, sql  # transaction, the customer and its tags, the versioned UPDATE, the audit entry
