@@ -2,7 +2,7 @@
 
 import pytest
 
-from guanxi.service import sms, tasks
+from guanxi.service import sms, surveys, tasks
 
 
 class SmsTasks:
@@ -28,4 +28,32 @@ def sms_tasks(monkeypatch) -> SmsTasks:
     """No test sends a task to the real (embedded) broker: text messages queued after a commit land here."""
     recorder = SmsTasks()
     monkeypatch.setattr(tasks.sms_send, "apply_async", recorder.apply_async)
+    return recorder
+
+
+class SurveyTasks:
+    """The survey sending jobs (`service.survey_send`). By default a survey's job runs in-process when its send
+    request hands it off (the eager way the project runs tasks in tests); with `eager = False` the survey ids wait
+    here and `run()` is the worker."""
+
+    def __init__(self):
+        self.eager = True
+        self.pending: list[int] = []
+
+    def start(self, survey_id: int) -> None:
+        if self.eager:
+            surveys.survey_deliver(survey_id)
+        else:
+            self.pending.append(survey_id)
+
+    def run(self) -> list[dict]:
+        pending, self.pending = self.pending, []
+        return [surveys.survey_deliver(pk) for pk in pending]
+
+
+@pytest.fixture(autouse=True)
+def survey_tasks(monkeypatch) -> SurveyTasks:
+    """Test transactions never commit, so the after-commit hand-off is replaced by the recorder above."""
+    recorder = SurveyTasks()
+    monkeypatch.setattr(surveys, "start_sending", recorder.start)
     return recorder

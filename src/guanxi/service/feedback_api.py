@@ -99,6 +99,7 @@ class SurveyOut(Schema):
     created_by: PersonOut
     created_at: datetime
     sent_at: datetime | None
+    progress: int | None = Field(None, description="While sending: percent of the customers invited so far")
     invited: int = 0
     answered: int = 0
     version: int
@@ -233,6 +234,7 @@ def survey_data(user, survey: Survey, counts: bool = True) -> dict:
         "created_by": _person(survey.created_by),
         "created_at": survey.created_at,
         "sent_at": survey.sent_at,
+        "progress": surveys.send_progress(survey),
         "version": survey.version,
     }
     if counts:
@@ -332,8 +334,10 @@ def get_survey(request: HttpRequest, survey_id: int):
 
 @router.post("/surveys/{survey_id}/send", response={200: SendOut, **WRITE})
 def send_survey(request: HttpRequest, survey_id: int, payload: VersionIn):
-    """Invite every customer of the segment you may see. By text message, each customer's mobile gets the invitation
-    through the SMS backend; other channels are the agents' to-do list. Agents record each answer."""
+    """Invite every customer of the segment you may see. The survey becomes `sending` and a background job creates
+    the invitations (`progress` in percent) and becomes `sent`; `invited` is the number of customers to invite. By
+    text message, each customer's mobile gets the invitation through the SMS backend; other channels are the agents'
+    to-do list. Agents record each answer."""
     invited = surveys.survey_send(actor=request.user, survey_id=survey_id, version=payload.version)
     survey = surveys.survey_get(user=request.user, survey_id=survey_id)
     return {"invited": invited, "survey": survey_data(request.user, survey)}

@@ -17,7 +17,7 @@ from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.pagination import BadCursor
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import category_list
-from guanxi.service import return_visits, satisfaction, selectors, surveys
+from guanxi.service import return_visits, satisfaction, selectors, sms, surveys
 from guanxi.service.models import ContactChannel, ReturnVisit, Survey
 
 QUEUE_LABELS = {
@@ -165,6 +165,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
         "grades": Customer.Grade.choices,
         "kinds": Customer.Kind.choices,
         "categories": category_list(),
+        "sms_gateway": sms.gateway_configured(),
     }
     return render(request, "service/surveys.html", context)
 
@@ -179,6 +180,7 @@ def survey_detail(request: HttpRequest, survey_id: int) -> HttpResponse:
     context = {
         "survey": survey,
         "counts": surveys.survey_counts(user=request.user, survey_id=survey.pk),
+        "progress": surveys.send_progress(survey),
         "invitations": page.items,
         "next": page.next,
         "Survey": Survey,
@@ -197,7 +199,7 @@ def survey_action(request: HttpRequest, survey_id: int, action: str) -> HttpResp
         _run(
             request,
             lambda: sent.append(surveys.survey_send(actor=request.user, survey_id=survey_id, version=version)),
-            _("Survey sent."),
+            _("Sending the survey: the invitations are being created."),
         )
     elif action == "close":
         _run(

@@ -37,10 +37,16 @@ logger = logging.getLogger(__name__)
 M = SmsMessage
 CLAIM_SIZE = 20  # messages claimed at once: a slow gateway (timeout × 20) stays far below the claim's expiry
 MAX_BACKOFF_SECONDS = 3600
+DEVELOPMENT_BACKENDS = ("guanxi.service.sms_backends.ConsoleBackend", "guanxi.service.sms_backends.LocmemBackend")
 
 
 def backend():
     return import_string(settings.GUANXI_SMS_BACKEND)()
+
+
+def gateway_configured() -> bool:
+    """Whether messages reach customers: not the development backends (console, local memory)."""
+    return settings.GUANXI_SMS_BACKEND not in DEVELOPMENT_BACKENDS
 
 
 def queue(*, phone: str, content: str, purpose: str, object_id: int | None = None, template: str = "") -> SmsMessage:
@@ -216,18 +222,23 @@ def return_visit_messages(visit_ids: list[int]) -> int:
     return len(messages)
 
 
-def survey_messages(survey) -> int:
+def survey_messages(survey, customer_ids: list[int] | None = None) -> int:
     """A survey sent by text message: each invited customer's primary mobile (the first contact with a mobile who
-    did not opt out of SMS) gets the invitation — recorded here in one bulk INSERT, sent by workers after the commit."""
+    did not opt out of SMS) gets the invitation — recorded here in one bulk INSERT, sent by workers after the commit.
+    `customer_ids`: only these customers' invitations (one chunk of the sending job, surveys.survey_deliver, which
+    holds the survey's lock). An invitation that already has its message gets none again (the job may run twice)."""
     if survey.channel != "sms":
         return 0
-    invitations = dict(SurveyInvitation.objects.filter(survey=survey).values_list("customer_id", "pk"))
+    pending = SurveyInvitation.objects.filter(survey=survey).exclude(
+        pk__in=SmsMessage.objects.filter(purpose=M.Purpose.SURVEY, object_id__isnull=False).values("object_id")
+    )
+    if customer_ids is not None:
+        pending = pending.filter(customer_id__in=customer_ids)
+    invitations = dict(pending.values_list("customer_id", "pk"))
     phones: dict[int, str] = {}
     contacts = (
         # A subquery, not 50,000 bound ids (SQLite's limit on parameters).
-        Contact.objects.filter(
-            customer_id__in=SurveyInvitation.objects.filter(survey=survey).values("customer_id"), opt_out_sms=False
-        )
+        Contact.objects.filter(customer_id__in=pending.values("customer_id"), opt_out_sms=False)
         .exclude(mobile="")
         .order_by("customer_id", "-primary", "pk")
         .values_list("customer_id", "mobile")

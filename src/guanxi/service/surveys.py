@@ -2,10 +2,21 @@
 
 A survey names a segment with the customer list's own filter (customers.filters.CustomerFilters, stored as JSON) and a
 channel (phone, text message, WeChat, email). Sending resolves the segment **within the sender's record scope** and
-creates one invitation per customer, recorded with its channel; no SMS gateway or mailing is connected — the
+creates one invitation per customer, recorded with its channel: by text message each customer's mobile gets the
+invitation through the SMS backend (sms.survey_messages) and a 0–10 reply is recorded (sms_inbound); otherwise the
 invitations are the to-do list of the agents who call or message the customers and record the answers: a 0–10
 "would recommend" score (NPS) and a 1–5 satisfaction. Invitations and answers are visible only where the customer is.
+
+Sending is a background job: the request checks the segment (one COUNT), marks the survey `sending` and, after the
+commit, starts the Celery task `service.survey_send`, which invites the customers in chunks (`survey_deliver`). The job
+is safe to run twice or at once with itself: each chunk locks the survey row, invitations are unique per customer
+(`one_invitation_per_customer`) and a text message is queued only for an invitation that has none. The survey shows its
+progress (`send_done` of `send_total`) and becomes `sent` when the job finishes; the minute sweep restarts a job that
+stopped (`surveys_resume`).
 """
+
+import logging
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,7 +35,11 @@ from guanxi.customers.selectors import customer_queryset
 from guanxi.service import sms
 from guanxi.service.models import ContactChannel, Survey, SurveyInvitation
 
+logger = logging.getLogger(__name__)
 MAX_INVITATIONS = 50_000  # one survey at most; a larger segment is refused (narrow the filter)
+SEND_CHUNK = 1000  # customers invited per transaction of the sending job
+ANSWERABLE = (Survey.Status.SENDING, Survey.Status.SENT)  # an invitation already created may be answered
+RESUME_AFTER = timedelta(minutes=5)  # a sending job silent this long is started again by the sweep
 
 
 # --- reads ----------------------------------------------------------------------------------------------------------
@@ -79,6 +94,16 @@ def invitation_visible(*, user, object_id) -> bool:
     return str(object_id).isdigit() and invitation_queryset(user=user).filter(pk=int(object_id)).exists()
 
 
+def send_progress(survey: Survey) -> int | None:
+    """Percent of the survey's customers invited while it is being sent; None otherwise. A percentage, not counts:
+    the sender's segment may hold customers the reader may not see."""
+    if survey.status != Survey.Status.SENDING:
+        return None
+    if not survey.send_total:
+        return 0
+    return min(100, survey.send_done * 100 // survey.send_total)
+
+
 def survey_counts(*, user, survey_id: int) -> dict:
     """Invited and answered, over the customers `user` may see."""
     from django.db.models import Count, Q
@@ -130,8 +155,9 @@ def survey_create(*, actor, name: str, channel: str, segment: dict | None = None
 
 
 def survey_send(*, actor, survey_id: int, version: int) -> int:
-    """Invite every customer of the segment the sender may see (one INSERT … SELECT-like bulk insert); returns how
-    many were invited. A survey is sent once (409 after)."""
+    """Start sending: check the segment the sender may see (one COUNT, at most MAX_INVITATIONS), mark the survey
+    `sending` and start the job `service.survey_send` after the commit; returns how many customers are to be invited.
+    A survey is sent once (409 after)."""
     require(actor, "service.manage_ticket")
     now = timezone.now()
     with transaction.atomic():
@@ -142,27 +168,108 @@ def survey_send(*, actor, survey_id: int, version: int) -> int:
             raise StaleVersion(survey.version)
         if survey.status != Survey.Status.DRAFT:
             raise Conflict(_("This survey was already sent."))
-        customers = CustomerFilters(**survey.segment).apply(customer_queryset(user=actor))
-        ids = list(customers.values_list("pk", flat=True).order_by("pk")[: MAX_INVITATIONS + 1])
-        if len(ids) > MAX_INVITATIONS:
+        total = _segment_customers(survey, actor).order_by()[: MAX_INVITATIONS + 1].count()
+        if total > MAX_INVITATIONS:
             raise ValidationError(
                 {"segment": _("The segment has more than %(max)d customers; narrow it.") % {"max": MAX_INVITATIONS}}
             )
-        if not ids:
+        if not total:
             raise ValidationError({"segment": _("No customer you may see is in this segment.")})
-        SurveyInvitation.objects.bulk_create(
-            [SurveyInvitation(survey=survey, customer_id=pk, channel=survey.channel, invited_at=now) for pk in ids],
-            batch_size=2000,
+        Survey.objects.filter(pk=survey.pk).update(
+            status=Survey.Status.SENDING,
+            sent_at=now,
+            sent_by=actor,
+            send_total=total,
+            send_done=0,
+            send_updated_at=now,
+            version=version + 1,
         )
-        sms.survey_messages(survey)  # by text message: sent after the commit
-        Survey.objects.filter(pk=survey.pk).update(status=Survey.Status.SENT, sent_at=now, version=version + 1)
         audit.record(
             actor=actor,
             action="survey_send",
             instance=survey,
-            changes={"status": [Survey.Status.DRAFT, Survey.Status.SENT], "invitations": [0, len(ids)]},
+            changes={"status": [Survey.Status.DRAFT, Survey.Status.SENDING], "invitations": [0, total]},
         )
-    return len(ids)
+        start_sending(survey.pk)
+    return total
+
+
+def start_sending(survey_id: int) -> None:
+    """After the commit, hand the survey to the task `service.survey_send` (tests replace this to run it in-process)."""
+    transaction.on_commit(lambda: enqueue(survey_id))
+
+
+def enqueue(survey_id: int) -> bool:
+    """Send the job to the broker; with the broker down the survey stays `sending` and the sweep starts it later."""
+    from guanxi.service.tasks import survey_send as task
+
+    try:
+        task.apply_async((survey_id,), retry=False)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise many kinds for an unreachable broker
+        logger.warning("Survey %s: broker unavailable, the sweep will start the sending: %s", survey_id, exc)
+        return False
+    return True
+
+
+def _segment_customers(survey: Survey, user):
+    return CustomerFilters(**survey.segment).apply(customer_queryset(user=user))
+
+
+def survey_deliver(survey_id: int, *, chunk: int | None = None) -> dict:
+    """The job: invite the segment's customers (in the sender's scope, in id order) `chunk` at a time, one
+    transaction each, then mark the survey `sent`. Safe to run twice or concurrently: every chunk locks the survey
+    row, skips customers already invited (the unique key) and queues a text message only for invitations without
+    one. A survey no longer `sending` (finished, or never sent) is left alone."""
+    chunk = chunk or SEND_CHUNK
+    survey = Survey.objects.select_related("sent_by").filter(pk=survey_id).first()
+    if survey is None or survey.status != Survey.Status.SENDING:
+        return {"survey": survey_id, "invited": 0}
+    customers = _segment_customers(survey, survey.sent_by).order_by("pk").values_list("pk", flat=True)
+    last, invited = 0, 0
+    while True:
+        with transaction.atomic():
+            locked = Survey.objects.select_for_update().filter(pk=survey_id, status=Survey.Status.SENDING).first()
+            if locked is None:
+                return {"survey": survey_id, "invited": invited}  # another run finished it meanwhile
+            done = SurveyInvitation.objects.filter(survey_id=survey_id).count()
+            room = MAX_INVITATIONS - done  # the segment may have grown since the request counted it
+            ids = list(customers.filter(pk__gt=last)[: min(chunk, max(room, 0))]) if room > 0 else []
+            if not ids:
+                Survey.objects.filter(pk=survey_id).update(
+                    status=Survey.Status.SENT,
+                    send_done=done,
+                    send_updated_at=timezone.now(),
+                    version=locked.version + 1,
+                )
+                return {"survey": survey_id, "invited": invited}
+            now = timezone.now()
+            SurveyInvitation.objects.bulk_create(
+                [
+                    SurveyInvitation(survey_id=survey_id, customer_id=pk, channel=locked.channel, invited_at=now)
+                    for pk in ids
+                ],
+                ignore_conflicts=True,
+            )
+            sms.survey_messages(locked, customer_ids=ids)  # by text message: sent after this chunk's commit
+            after = SurveyInvitation.objects.filter(survey_id=survey_id).count()
+            invited += after - done
+            Survey.objects.filter(pk=survey_id).update(send_done=after, send_updated_at=now)
+        last = ids[-1]
+
+
+def surveys_resume(*, now=None) -> int:
+    """The sweep: surveys left `sending` without progress for RESUME_AFTER (the worker died, the broker was down)
+    are handed to the job again; it continues where the invitations stop."""
+    now = now or timezone.now()
+    stuck = list(
+        Survey.objects.filter(status=Survey.Status.SENDING, send_updated_at__lt=now - RESUME_AFTER).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in stuck:
+        Survey.objects.filter(pk=pk).update(send_updated_at=now)  # one restart per period, not one per minute
+        enqueue(pk)
+    return len(stuck)
 
 
 def survey_close(*, actor, survey_id: int, version: int) -> Survey:
@@ -202,7 +309,7 @@ def invitation_answer(
             raise StaleVersion(invitation.version)
         if invitation.status != SurveyInvitation.Status.INVITED:
             raise Conflict(_("This customer's answer is already recorded."))
-        if invitation.survey.status != Survey.Status.SENT:
+        if invitation.survey.status not in ANSWERABLE:
             raise Conflict(_("This survey is closed."))
         before = audit.snapshot(invitation)
         invitation.status = SurveyInvitation.Status.ANSWERED
@@ -220,3 +327,32 @@ def invitation_answer(
             changes=audit.diff(before, audit.snapshot(invitation)),
         )
     return invitation
+
+
+def invitation_answer_by_text(*, invitation_id: int, recommend: int, comment: str = "") -> str:
+    """A customer's 0–10 reply to the survey's text message (sms_inbound): recorded as their "would recommend" score
+    (satisfaction stays empty: the message asks one question), with no recording user — the audit entry says it came
+    by text message. "recorded", or "answered" when the invitation was answered already or the survey is closed."""
+    if not 0 <= recommend <= 10:
+        raise ValidationError({"recommend": _("“Would recommend” is from 0 (not at all) to 10 (certainly).")})
+    with transaction.atomic():
+        invitation = (
+            SurveyInvitation.objects.select_for_update(of=("self",))
+            .select_related("survey")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None:
+            raise Http404
+        if invitation.status != SurveyInvitation.Status.INVITED or invitation.survey.status not in ANSWERABLE:
+            return "answered"
+        before = audit.snapshot(invitation)
+        invitation.status = SurveyInvitation.Status.ANSWERED
+        invitation.recommend = recommend
+        invitation.comment = (comment or "").strip()[:2000]
+        invitation.answered_at = timezone.now()
+        invitation.version += 1
+        invitation.save()
+        changes = audit.diff(before, audit.snapshot(invitation))
+        audit.record(actor=None, action="survey_answer", instance=invitation, changes={**changes, "via": "sms"})
+    return "recorded"

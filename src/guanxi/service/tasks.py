@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from guanxi.service import return_visits, rollups, services, sla, sms
+from guanxi.service import return_visits, rollups, services, sla, sms, surveys
 
 
 @shared_task(name="service.sweep", ignore_result=True)
@@ -39,5 +39,13 @@ def sms_send(ids: list[int]) -> dict:
 
 @shared_task(name="service.sms_deliver", ignore_result=True)
 def sms_deliver() -> dict:
-    """Every minute: text messages left queued (their task was lost) and failed sends whose retry came due."""
-    return sms.deliver_queued()
+    """Every minute: text messages left queued (their task was lost) and failed sends whose retry came due; surveys
+    whose sending job stopped are started again."""
+    return {**sms.deliver_queued(), "surveys_resumed": surveys.surveys_resume()}
+
+
+@shared_task(name="service.survey_send", ignore_result=True)
+def survey_send(survey_id: int) -> dict:
+    """After a survey's send request commits: create its invitations (and text messages) in chunks; each chunk locks
+    the survey and skips what exists, so safe to run twice."""
+    return surveys.survey_deliver(int(survey_id))

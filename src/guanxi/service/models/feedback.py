@@ -133,6 +133,7 @@ class Survey(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        SENDING = "sending", _("Sending")  # invitations being created by the task service.survey_send
         SENT = "sent", _("Sent")
         CLOSED = "closed", _("Closed")
 
@@ -150,6 +151,19 @@ class Survey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Sending (surveys.survey_deliver): whose scope the segment is resolved in, the customers counted when sent and
+    # those invited so far, and when the job last progressed (the sweep restarts a job that stopped).
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    send_total = models.PositiveIntegerField(default=0)
+    send_done = models.PositiveIntegerField(default=0)
+    send_updated_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
