@@ -9,9 +9,9 @@ import pytest
 from guanxi.activities.models import Notification
 from guanxi.customers.models import Contact
 from guanxi.service import return_visits, sms
-from guanxi.service.models import ReturnVisit, ReturnVisitRule, Ticket, TicketEvent
+from guanxi.service.models import ReturnVisit, ReturnVisitRule, Survey, SurveyInvitation, Ticket, TicketEvent
 from guanxi.service.models.sms import SmsMessage, SmsReply
-from tests.conftest import errors_by_field
+from tests.conftest import audit_count, errors_by_field
 from tests.service.factories import Clock, at
 from tests.service.test_return_visits import closed_by_lead
 
@@ -108,11 +108,49 @@ def test_a_reply_from_an_unknown_phone_is_stored_unmatched(db, gateway):
     }
 
 
-def test_a_survey_reply_is_stored_against_the_invitation_message(db, gateway):
-    message = sms.queue(phone="13600000000", content="请评分", purpose="survey", object_id=1)
-    sms.deliver(message.pk)
-    body = gateway(phone="13600000000", content="9").json()
+@pytest.fixture
+def surveyed(users, customers, api):
+    """lead1's survey by text message reached c1's contact at 13600000000 (sent)."""
+    customers.c1.grade = "key"
+    customers.c1.save(update_fields=["grade"])
+    Contact.objects.create(customer=customers.c1, name="王主任", mobile="13600000000", primary=True)
+    survey = api(users.lead1).post("/surveys", {"name": "短信调查", "channel": "sms", "segment": {"grade": "key"}})
+    survey = survey.json()
+    api(users.lead1).post(f"/surveys/{survey['id']}/send", {"version": survey["version"]})  # the job runs eagerly
+    message = SmsMessage.objects.get(purpose="survey")
+    assert sms.deliver(message.pk) == "sent"
+    return SurveyInvitation.objects.get(pk=message.object_id), message
+
+
+def test_a_0_to_10_reply_to_a_survey_is_recorded_on_the_invitation(surveyed, gateway):
+    invitation, message = surveyed
+    body = gateway(phone="+86 136 0000 0000", content="９ 服务不错", id="up-s1").json()
+    assert (body["outcome"], body["reply_to"]) == ("recorded", message.pk)
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.recommend, invitation.satisfaction) == ("answered", 9, None)
+    assert "服务不错" in invitation.comment and invitation.recorded_by is None and invitation.version == 2
+    assert audit_count(object_type="service.surveyinvitation", action="survey_answer") == 1
+    # A second answer does not change the first: stored only.
+    assert gateway(phone="13600000000", content="10").json()["outcome"] == "stored"
+    invitation.refresh_from_db()
+    assert invitation.recommend == 9 and SmsReply.objects.count() == 2
+
+
+@pytest.mark.parametrize("content", ["谢谢,不用了", "11", "7.5", "-1"])
+def test_a_survey_reply_that_is_not_0_to_10_is_stored_only(surveyed, gateway, content):
+    invitation, message = surveyed
+    body = gateway(phone="13600000000", content=content).json()
     assert (body["outcome"], body["reply_to"]) == ("stored", message.pk)
+    invitation.refresh_from_db()
+    assert invitation.status == "invited" and invitation.recommend is None and invitation.version == 1
+
+
+def test_a_survey_reply_after_the_survey_closed_is_stored_only(surveyed, gateway):
+    invitation, _message = surveyed
+    Survey.objects.filter(pk=invitation.survey_id).update(status="closed")
+    assert gateway(phone="13600000000", content="8").json()["outcome"] == "stored"
+    invitation.refresh_from_db()
+    assert invitation.status == "invited"
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,10 @@ When that message asked a return visit's customer for a score and the reply star
 recorded through `return_visits.visit_record` (channel sms, the reply as comment), so a dissatisfied customer reopens
 the ticket and the team lead is told exactly as when an agent records it. The visit is recorded in the name of the
 person it belongs to (its agent, else the ticket's receiver, else its owner — who sees it and may record it), as an
-email reply is recorded in the ticket owner's name. Anything else (a survey score, free text, a finished visit) is
-stored with its outcome for the agent to read. A gateway redelivering a reply (same `id`) gets the first one back.
+email reply is recorded in the ticket owner's name. A reply 0–10 to a survey invitation is recorded on the invitation
+as the "would recommend" score (surveys.invitation_answer_by_text). Anything else (free text, a finished visit, an
+answered invitation) is stored with its outcome for the agent to read. A gateway redelivering a reply (same `id`)
+gets the first one back.
 """
 
 import re
@@ -21,13 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import Conflict, StaleVersion
-from guanxi.service import return_visits
+from guanxi.service import return_visits, surveys
 from guanxi.service.models import ReturnVisit
 from guanxi.service.models.sms import SmsMessage, SmsReply
 
 R = SmsReply.Outcome
 PHONE = re.compile(r"^\+?[\d\s-]{5,31}$")
 SCORE = re.compile(r"^\s*([1-5])(?!\d)\s*(.*)$", re.DOTALL)  # "5", "5 很好", not "10"
+RECOMMEND = re.compile(r"^\s*(10|[0-9])(?![\d.,])\s*(.*)$", re.DOTALL)  # "0" … "10", "9 不错", not "11" or "7.5"
 
 
 def receive(*, phone: str, content: str, provider_id: str = "", received_at=None) -> SmsReply:
@@ -66,6 +69,8 @@ def _receive(phone: str, content: str, provider_id: str, received_at) -> SmsRepl
     reply.outcome = R.STORED
     if answered.purpose == SmsMessage.Purpose.RETURN_VISIT and answered.object_id is not None:
         reply.outcome = _record_visit(answered.object_id, content)
+    elif answered.purpose == SmsMessage.Purpose.SURVEY and answered.object_id is not None:
+        reply.outcome = _record_survey(answered.object_id, content)
     reply.save(update_fields=["reply_to", "outcome"])
     return reply
 
@@ -92,6 +97,26 @@ def parse_score(content: str) -> tuple[int, str] | None:
     """(1–5, the rest as a comment) from a reply such as "5", "５", "2 还是没修好"; None if it is not a score."""
     match = SCORE.match(unicodedata.normalize("NFKC", content))
     return (int(match.group(1)), match.group(2).strip()) if match else None
+
+
+def parse_recommend(content: str) -> tuple[int, str] | None:
+    """(0–10, the rest as a comment) from a reply to a survey such as "9", "１０", "3 太慢了"; None otherwise."""
+    match = RECOMMEND.match(unicodedata.normalize("NFKC", content))
+    return (int(match.group(1)), match.group(2).strip()) if match else None
+
+
+def _record_survey(invitation_id: int, content: str) -> str:
+    """A 0–10 reply to a survey invitation is the customer's "would recommend" score, recorded through the survey
+    service; free text, or an invitation already answered or closed, stays stored for the agents."""
+    score = parse_recommend(content)
+    if score is None:
+        return R.STORED
+    comment = _("Text message reply: %(text)s") % {"text": content}
+    try:
+        outcome = surveys.invitation_answer_by_text(invitation_id=invitation_id, recommend=score[0], comment=comment)
+    except (Http404, ValidationError):
+        return R.STORED
+    return R.RECORDED if outcome == "recorded" else R.STORED
 
 
 def _record_visit(visit_id: int, content: str) -> str:
