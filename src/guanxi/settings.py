@@ -187,6 +187,8 @@ GUANXI_SMS_RETRY_SECONDS = int(os.environ.get("GUANXI_SMS_RETRY_SECONDS", "60"))
 GUANXI_SMS_CLAIM_SECONDS = int(os.environ.get("GUANXI_SMS_CLAIM_SECONDS", "600"))
 # Replies: the gateway POSTs them to /api/v1/sms/inbound with `Authorization: Bearer <this>`; empty refuses them all.
 GUANXI_SMS_INBOUND_TOKEN = os.environ.get("GUANXI_SMS_INBOUND_TOKEN", "")
+# Wrong inbound tokens from one client IP before it gets 429 for GUANXI_LOGIN_WINDOW_SECONDS (core.throttle).
+GUANXI_SMS_INBOUND_MAX_FAILURES = int(os.environ.get("GUANXI_SMS_INBOUND_MAX_FAILURES", "10"))
 # A reply answers the latest message sent to its phone within this many days.
 GUANXI_SMS_REPLY_DAYS = int(os.environ.get("GUANXI_SMS_REPLY_DAYS", "7"))
 GUANXI_SERVICE_IMAP_URL = os.environ.get("GUANXI_SERVICE_IMAP_URL", "")  # imaps://user:password@host:993/INBOX

@@ -167,6 +167,23 @@ def test_the_gateway_must_show_the_shared_token(db, api, settings, headers, conf
     assert response.status_code == status and not SmsReply.objects.exists()
 
 
+def test_wrong_tokens_are_throttled_per_client_ip(db, api, settings):
+    settings.GUANXI_SMS_INBOUND_MAX_FAILURES = 3
+    body = {"phone": "13911112222", "content": "5"}
+    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    for _attempt in range(2):
+        assert api().post("/sms/inbound", body, **guesser).status_code == 401  # no token: not a guess, not counted
+    for _attempt in range(3):
+        assert api(token="guess").post("/sms/inbound", body, **guesser).status_code == 403
+    refused = api(token="guess").post("/sms/inbound", body, **guesser)
+    assert refused.status_code == 429 and refused["Retry-After"] == str(settings.GUANXI_LOGIN_WINDOW_SECONDS)
+    # Throttled before the token is compared: even the right one is refused from that client for the window.
+    assert api(token=TOKEN).post("/sms/inbound", body, **guesser).status_code == 429
+    assert not SmsReply.objects.exists()
+    # The gateway calling from its own address is not locked out by the guesser.
+    assert api(token=TOKEN).post("/sms/inbound", body, REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
 def test_a_signed_in_user_is_not_the_gateway(users, api):
     response = api(users.admin).post("/sms/inbound", {"phone": "13911112222", "content": "5"})
     assert response.status_code == 401 and not SmsReply.objects.exists()

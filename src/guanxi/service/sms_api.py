@@ -4,7 +4,8 @@
 
 `POST /sms/inbound` is called by the SMS gateway, not by a user: it authenticates with the shared token
 GUANXI_SMS_INBOUND_TOKEN (`Authorization: Bearer …`, compared in constant time). No header is 401, a wrong token (or
-none configured: replies are refused) is 403 — both before the body is read.
+none configured: replies are refused) is 403 — both before the body is read. After GUANXI_SMS_INBOUND_MAX_FAILURES
+wrong tokens from one client IP within GUANXI_LOGIN_WINDOW_SECONDS, that client gets 429 (core.throttle).
 """
 
 import hmac
@@ -18,19 +19,26 @@ from ninja import Query, Router, Schema
 from ninja.security import HttpBearer
 from pydantic import Field
 
+from guanxi.core import throttle
 from guanxi.core.masking import phone_for
 from guanxi.core.schemas import READ, ErrorOut
 from guanxi.service import sms_inbound, sms_selectors
 
 router = Router(tags=["service"])
+THROTTLE_SCOPE = "sms-inbound"
 
 
 class GatewayToken(HttpBearer):
     """The SMS gateway's shared token."""
 
     def authenticate(self, request, token):
+        # Wrong tokens are counted per client IP (core.throttle): after GUANXI_SMS_INBOUND_MAX_FAILURES in the window
+        # the client gets 429 before its token is compared, so the secret cannot be guessed at speed.
+        ip = request.META.get("REMOTE_ADDR")
+        throttle.check_client(scope=THROTTLE_SCOPE, ip=ip, limit=settings.GUANXI_SMS_INBOUND_MAX_FAILURES)
         expected = settings.GUANXI_SMS_INBOUND_TOKEN
         if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+            throttle.client_failed(scope=THROTTLE_SCOPE, ip=ip)
             raise PermissionDenied(_("The SMS gateway token is wrong."))
         return "sms-gateway"
 
@@ -51,7 +59,7 @@ class SmsInboundOut(Schema):
 @router.post(
     "/sms/inbound",
     auth=GatewayToken(),
-    response={200: SmsInboundOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response={200: SmsInboundOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def sms_inbound_post(request: HttpRequest, payload: SmsInboundIn):
     """A reply from a customer, posted by the SMS gateway: stored, matched to the latest message sent to that phone,
