@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.activities.factories import make_activity
+from tests.conftest import fresh
 
 # Which of the activities below each user sees.
 VISIBLE = {
@@ -106,3 +107,14 @@ def test_pages_follow_the_same_scope(api, users, world):
     assert client.get(f"/activities/customers/{world.customers.c2.pk}/timeline/").status_code == 404
     detail = client.get(f"/customers/{world.customers.c1.pk}/").content.decode()
     assert "季度拜访 甲" in detail and 'data-panel="timeline"' in detail
+
+
+@pytest.mark.parametrize("username", ["am1", "am2", "am3", "lead1", "bm1", "exec1"])
+def test_the_search_scope_parts_together_are_the_users_scope(users, world, username):
+    from guanxi.activities.selectors import activity_queryset, activity_scope_parts
+
+    user = fresh(getattr(users, username))
+    union = set().union(*(set(part.values_list("pk", flat=True)) for part in activity_scope_parts(user=user)))
+
+    assert union == set(activity_queryset(user=user).values_list("pk", flat=True))
+    assert _names(world, union) == VISIBLE[username]

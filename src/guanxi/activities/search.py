@@ -8,17 +8,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from guanxi.activities.selectors import activity_queryset
+from guanxi.activities.selectors import activity_scope_parts
 from guanxi.core import search
 from guanxi.core.textsearch import substring_matches
 
 
 def search_activities(*, user, q: str, limit: int) -> list[search.SearchHit]:
     query = search.parse(q)
-    activities = activity_queryset(user=user).select_related("customer").order_by()
-    found = substring_matches(activities, "subject", list(query.terms), limit)
+    found = {}
+    for part in activity_scope_parts(user=user):  # one search per part of the scope, each from an index
+        for activity in substring_matches(
+            part.select_related("customer").order_by(), "subject", list(query.terms), limit
+        ):
+            found[activity.pk] = activity
     hits = []
-    for activity in sorted(found, key=lambda row: (row.happened_at, row.pk), reverse=True):
+    newest = sorted(found.values(), key=lambda row: (row.happened_at, row.pk), reverse=True)[:limit]
+    for activity in newest:
         notes = [str(activity.get_kind_display()), timezone.localtime(activity.happened_at).strftime("%Y-%m-%d")]
         if activity.customer_id:
             notes.append(activity.customer.name)
