@@ -136,6 +136,25 @@ def test_it_patches_only_the_fields_sent(users, api, customers):
     assert client.get(f"/customers/{customers.c1.pk}").json() == after
 
 
+def test_the_patch_answer_shows_changed_references_and_tags_as_a_later_read_does(users, api, customers):
+    """The answer is built from the instance the service changed, not read again: it must not keep stale names."""
+    client = api(users.bm1)
+    category = Category.objects.get(code="P-LI")
+    region = Region.objects.get(code="110105")
+    client.patch(f"/customers/{customers.c1.pk}", {"version": 1, "tags": ["旧标签"]})
+
+    response = client.patch(
+        f"/customers/{customers.c1.pk}",
+        {"version": 2, "category_id": category.pk, "region_id": region.pk, "tags": ["医院"], "owner_id": users.am2.pk},
+    )
+
+    assert response.status_code == 200, response.json()
+    after = response.json()
+    assert (after["category"], after["region"], after["tags"]) == (category.name, region.name, ["医院"])
+    assert after["owner"] == (users.am2.get_full_name() or users.am2.username) and after["version"] == 3
+    assert client.get(f"/customers/{customers.c1.pk}").json() == after  # updated_at included
+
+
 def test_it_moves_a_customer_to_its_new_owners_team_on_reassignment(users, api, customers):
     response = api(users.bm1).patch(f"/customers/{customers.c1.pk}", {"version": 1, "owner_id": users.am2.pk})
 

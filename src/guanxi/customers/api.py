@@ -82,8 +82,9 @@ def customer_overview(request: HttpRequest, customer_id: int):
 def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch):
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
-    services.customer_update(actor=request.user, customer_id=customer_id, version=version, data=data)
-    return selectors.customer_get(user=request.user, customer_id=customer_id)
+    # The service read the customer through customer_get and keeps it current (changed references reload, tags
+    # are set through the manager): reading it again cost a second query pair per update.
+    return services.customer_update(actor=request.user, customer_id=customer_id, version=version, data=data)
 
 
 @router.delete("/customers/{customer_id}", response={200: CustomerOut, **WRITE})

@@ -348,11 +348,12 @@ def _save_versioned(instance, version: int, fields: list[str]) -> None:
     values = {
         model._meta.get_field(name).attname: getattr(instance, model._meta.get_field(name).attname) for name in fields
     }
+    now = timezone.now()
     try:
         # No savepoint: an IntegrityError is raised on, so the caller's transaction is rolled back anyway.
         with transaction.atomic(savepoint=False):
             updated = model.objects.filter(pk=instance.pk, version=version).update(
-                **values, version=version + 1, updated_at=timezone.now()
+                **values, version=version + 1, updated_at=now
             )
     except IntegrityError as exc:
         # Name the column the database complained about ("Key (credit_code)=…" / "customers_customer.credit_code").
@@ -365,6 +366,7 @@ def _save_versioned(instance, version: int, fields: list[str]) -> None:
         # (read committed: this statement sees the winner's commit).
         raise StaleVersion(model.objects.filter(pk=instance.pk).values_list("version", flat=True).first())
     instance.version = version + 1
+    instance.updated_at = now
 
 
 def _set_archived(actor, customer_id: int, version: int | None, *, archive: bool) -> Customer:
