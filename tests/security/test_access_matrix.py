@@ -551,6 +551,12 @@ OPERATIONS.update(
         "PATCH /assignment-rules/{assignment_rule_id}": Op(
             may_configure(BM), body=_v_and("assignment_rule_id", strategy="least_open")
         ),
+        # text messages (service/sms_api.py): the list for those who manage tickets; replies only with the gateway's
+        # token (a user's session or token is not it: 401 for everyone)
+        "GET /sms": Op(may_configure(BM, TL)),
+        "POST /sms/inbound": Op(
+            lambda role, scope: 401, body=lambda ctx, scope: {"phone": "13800138000", "content": "5"}
+        ),
         "GET /agent-availability": Op(may_configure(*TICKET_WORKERS)),
         "PUT /agent-availability": Op(
             may_configure(*TICKET_WORKERS), body=lambda ctx, scope: {"version": 0, "available": True}
@@ -649,6 +655,12 @@ PAGES: dict[str, object] = {
     "imports:errors": own_job,
 }
 PAGES.update({name: read for name in ["activities:detail", "sales:deal_detail", "sales:lead_detail", "service:detail"]})
+PAGES.update(
+    {
+        "service:sms": lambda role, scope: OK if role in {"admin", "branch_manager", "team_lead"} else DENY,
+        "service:analysis_export_csv": anyone,  # every role holds service.view_ticket; the figures are scoped
+    }
+)
 
 
 def form_for(*roles):
