@@ -18,7 +18,7 @@ from guanxi.service.models import (
     TicketTally,
 )
 from tests.conftest import errors_by_field, fresh, make_customer
-from tests.service.factories import Clock, at, make_ticket, move
+from tests.service.factories import Clock, at, ensure_reference_data, make_ticket, move
 
 YEAR = {"date_from": "2026-01-01", "date_to": "2026-12-31", "team": None}
 
@@ -263,6 +263,7 @@ def test_ticket_writes_during_a_rebuild_wait_one_unit_and_are_counted_once(users
 
     from django.db import connection
 
+    ensure_reference_data()  # an earlier transactional test in a full run may have flushed the seeded SLA targets
     clock = Clock(monkeypatch, at(2026, 3, 1, 9, 0))
     cause = _complaint_cause()
     made = []
@@ -350,6 +351,7 @@ def test_a_write_holding_its_ticket_while_the_unit_of_its_day_starts_waits_and_i
 
     from django.db import connection
 
+    ensure_reference_data()  # an earlier transactional test in a full run may have flushed the seeded SLA targets
     Clock(monkeypatch, at(2026, 3, 2, 9, 0))
     ticket = make_ticket(users.am1, customers.c1)
     ticket_locked, unit_locked = threading.Event(), threading.Event()
