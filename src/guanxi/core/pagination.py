@@ -67,6 +67,8 @@ def _typed(model: type[models.Model], field: str, value, last_id: int) -> tuple:
     textual = isinstance(model_field, models.CharField | models.TextField | models.DateField)  # DateTimeField too
     if isinstance(value, bool) or not isinstance(value, str if textual else int | float | str):
         raise BadCursor("invalid cursor")
+    if isinstance(value, str) and "\x00" in value:  # no stored value has one; PostgreSQL refuses it in a query
+        raise BadCursor("invalid cursor")
     try:
         value = model_field.to_python(value)
     except (ValidationError, TypeError, ValueError, OverflowError) as exc:
