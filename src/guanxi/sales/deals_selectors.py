@@ -200,7 +200,8 @@ def kanban_board(
             .order_by()  # the cards are ordered by _card_rows; no join to the pipelines for Stage's ordering
             .annotate(ids=ArraySubquery(column[offset : offset + per_column]))
         )
-        top = [deal_id for ids in arrays.values_list("ids", flat=True) for deal_id in ids]
+        # NULL, not an empty array, when the filters can match nothing (an id beyond bigint: Django empties the query).
+        top = [deal_id for ids in arrays.values_list("ids", flat=True) for deal_id in ids or ()]
     else:
         top = list(
             deals.annotate(
