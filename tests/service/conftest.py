@@ -2,7 +2,7 @@
 
 import pytest
 
-from guanxi.service import sms, surveys, tasks
+from guanxi.service import reschedule, sms, surveys, tasks
 
 
 class SmsTasks:
@@ -56,4 +56,31 @@ def survey_tasks(monkeypatch) -> SurveyTasks:
     """Test transactions never commit, so the after-commit hand-off is replaced by the recorder above."""
     recorder = SurveyTasks()
     monkeypatch.setattr(surveys, "start_sending", recorder.start)
+    return recorder
+
+
+class RescheduleTasks:
+    """The SLA rescheduling jobs (`service.sla_reschedule`) started by a holiday or business-hours change: run
+    in-process at once by default (test transactions never commit); with `eager = False` the scopes wait here."""
+
+    def __init__(self):
+        self.eager = True
+        self.pending: list[dict] = []
+        self.results: list[dict] = []
+
+    def start(self, scope: dict) -> None:
+        if self.eager:
+            self.results.append(reschedule.reschedule(scope))
+        else:
+            self.pending.append(scope)
+
+    def run(self, **options) -> list[dict]:
+        pending, self.pending = self.pending, []
+        return [reschedule.reschedule(scope, **options) for scope in pending]
+
+
+@pytest.fixture(autouse=True)
+def reschedule_tasks(monkeypatch) -> RescheduleTasks:
+    recorder = RescheduleTasks()
+    monkeypatch.setattr(reschedule, "start", recorder.start)
     return recorder

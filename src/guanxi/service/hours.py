@@ -1,5 +1,6 @@
 """Business-hour schedules (service.models.hours): read and written by those who configure the service, versioned and
-audited. A change applies to deadlines computed from then on; existing deadlines keep their value (as with holidays).
+audited. After a change commits, the deadlines of the open tickets that count the schedule move (reschedule.py), as
+after a change of the holiday calendar.
 """
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from guanxi.core.errors import Conflict
 from guanxi.core.models import OrgUnit
 from guanxi.core.permissions import require
 from guanxi.core.versioning import update_versioned
+from guanxi.service import reschedule
 from guanxi.service.models import BusinessHours
 
 PERMISSION = "service.configure_service"
@@ -49,6 +51,7 @@ def schedule_create(*, actor, week, branch_id: int | None = None) -> BusinessHou
         with transaction.atomic():
             schedule.save()
             audit.record(actor=actor, action="create", instance=schedule, changes=audit.snapshot(schedule))
+            reschedule.hours_changed(schedule)
     except IntegrityError:  # created at the same moment by someone else
         raise ValidationError({"branch_id": taken}) from None
     return schedule
@@ -56,21 +59,25 @@ def schedule_create(*, actor, week, branch_id: int | None = None) -> BusinessHou
 
 def schedule_update(*, actor, schedule_id: int, version: int, week) -> BusinessHours:
     """Replace the weekly hours; a stale `version` is refused (409) so two administrators do not overwrite each
-    other."""
+    other. A change moves the open tickets' deadlines after the commit."""
     require(actor, PERMISSION)
 
     def apply(schedule: BusinessHours) -> None:
         schedule.week = week
         schedule.full_clean(exclude=["branch"], validate_unique=False, validate_constraints=False)
 
-    return update_versioned(
-        BusinessHours.objects.select_related("branch"),
-        schedule_id,
-        actor=actor,
-        version=version,
-        apply=apply,
-        fields=["week"],
-    )
+    with transaction.atomic():
+        schedule = update_versioned(
+            BusinessHours.objects.select_related("branch"),
+            schedule_id,
+            actor=actor,
+            version=version,
+            apply=apply,
+            fields=["week"],
+        )
+        if schedule.version != version:  # saved: the week changed
+            reschedule.hours_changed(schedule)
+    return schedule
 
 
 def schedule_delete(*, actor, schedule_id: int) -> None:
@@ -83,4 +90,6 @@ def schedule_delete(*, actor, schedule_id: int) -> None:
         if schedule.branch_id is None:
             raise Conflict(_("The default business hours cannot be deleted; change them instead."))
         audit.record(actor=actor, action="delete", instance=schedule, changes=audit.snapshot(schedule))
+        scope = reschedule.hours_scope(schedule)
         schedule.delete()
+        reschedule.start(scope)  # the branch's tickets count the default hours now

@@ -26,7 +26,7 @@ from guanxi.core.versioning import check_version, update_versioned
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.services import _save_versioned
-from guanxi.service import notices, return_visits, rollups, selectors, sla
+from guanxi.service import notices, reschedule, return_visits, rollups, selectors, sla
 from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketSubType
 from guanxi.service.models.config import Grade
 
@@ -443,7 +443,7 @@ def _event(ticket: Ticket, actor, kind: str, *, from_status: str = "", to_status
 
 
 def holiday_create(*, actor, day, kind: str, name: str = "") -> Holiday:
-    """A day off or a day worked in lieu. Existing deadlines keep their value; new ones use the calendar."""
+    """A day off or a day worked in lieu. After the commit the open tickets' deadlines move (reschedule.py)."""
     require(actor, "service.configure_service")
     with transaction.atomic():
         if Holiday.objects.filter(date=day).exists():
@@ -452,21 +452,30 @@ def holiday_create(*, actor, day, kind: str, name: str = "") -> Holiday:
         holiday.full_clean()
         holiday.save()
         audit.record(actor=actor, action="create", instance=holiday, changes=audit.snapshot(holiday))
+        reschedule.holiday_changed(holiday)
     return holiday
 
 
 def holiday_update(*, actor, holiday_id: int, version: int, data: dict) -> Holiday:
+    """A new kind (day off ↔ worked in lieu) moves the open tickets' deadlines after the commit; a new name does
+    not."""
     require(actor, "service.configure_service")
+    kinds = []
 
     def apply(holiday: Holiday) -> None:
+        kinds.append(holiday.kind)
         for key in ("kind", "name"):
             if data.get(key) is not None:
                 setattr(holiday, key, data[key].strip() if key == "name" else data[key])
         holiday.full_clean()
 
-    return update_versioned(
-        Holiday.objects.all(), holiday_id, actor=actor, version=version, apply=apply, fields=["kind", "name"]
-    )
+    with transaction.atomic():
+        holiday = update_versioned(
+            Holiday.objects.all(), holiday_id, actor=actor, version=version, apply=apply, fields=["kind", "name"]
+        )
+        if holiday.kind != kinds[0]:
+            reschedule.holiday_changed(holiday)
+    return holiday
 
 
 def holiday_delete(*, actor, holiday_id: int) -> None:
@@ -476,4 +485,6 @@ def holiday_delete(*, actor, holiday_id: int) -> None:
         if holiday is None:
             raise Http404
         audit.record(actor=actor, action="delete", instance=holiday, changes=audit.snapshot(holiday))
+        scope = reschedule.holiday_scope(holiday)
         holiday.delete()
+        reschedule.start(scope)

@@ -1,7 +1,10 @@
 """SLA with the database: targets, business hours and the holiday calendar, deadlines of a ticket, and the sweep that
 warns and escalates.
 
-The arithmetic itself is in clock.py (pure). The sweep is set-based: one indexed range query (ticket_sla_sweep_idx)
+The arithmetic itself is in clock.py (pure); `deadlines` is the one rule that turns a target, a calendar and a
+ticket's clock history (its start, its last reopening, its pauses) into the two deadlines — at creation, on a new
+priority, on reopening, and when the business hours or the holiday calendar change (reschedule.py moves the open
+tickets' deadlines after such a change). The sweep is set-based: one indexed range query (ticket_sla_sweep_idx)
 finds every running clock whose deadline is within WARN_BEFORE, a conditional UPDATE claims them (so two workers or a
 re-run never warn or escalate twice), then events, escalations and audit entries are written in bulk.
 """
@@ -37,10 +40,16 @@ def calendar_for(*, around_the_clock: bool, team: OrgUnit | None = None) -> cloc
     week) under the holiday table. Two queries; a 24×7 clock needs none."""
     if around_the_clock:
         return clock.WorkCalendar(around_the_clock=True)
+    off, worked = _holidays()
+    return clock.WorkCalendar(days_off=off, days_worked=worked, week=week_for(team))
+
+
+def _holidays() -> tuple[frozenset, frozenset]:
+    """(days off, days worked in lieu) of the holiday table."""
     off, worked = set(), set()
     for day, kind in Holiday.objects.values_list("date", "kind"):
         (worked if kind == Holiday.DayKind.WORKDAY else off).add(day)
-    return clock.WorkCalendar(days_off=frozenset(off), days_worked=frozenset(worked), week=week_for(team))
+    return frozenset(off), frozenset(worked)
 
 
 def week_for(team: OrgUnit | None) -> clock.Week | None:
@@ -50,10 +59,34 @@ def week_for(team: OrgUnit | None) -> clock.Week | None:
     schedules = dict(
         BusinessHours.objects.filter(Q(branch_id__in=units) | Q(branch__isnull=True)).values_list("branch_id", "week")
     )
+    return _nearest_week(units, schedules)
+
+
+def _nearest_week(units: list[int], schedules: dict) -> clock.Week | None:
     for unit_id in reversed(units):
         if unit_id in schedules:
             return parse_week(schedules[unit_id])
     return parse_week(schedules[None]) if None in schedules else None
+
+
+class Calendars:
+    """The working calendars of many tickets (a rescheduling chunk): the holiday table and the schedules are read
+    once, each team's calendar built once — the same answer as `calendar_for` per ticket."""
+
+    def __init__(self) -> None:
+        self.days_off, self.days_worked = _holidays()
+        self.schedules = dict(BusinessHours.objects.values_list("branch_id", "week"))
+        self._by_team: dict[int | None, clock.WorkCalendar] = {}
+
+    def of(self, ticket: Ticket) -> clock.WorkCalendar:
+        if ticket.around_the_clock:
+            return clock.WorkCalendar(around_the_clock=True)
+        if ticket.team_id not in self._by_team:
+            units = ticket.team.ancestor_ids() if ticket.team_id else []
+            self._by_team[ticket.team_id] = clock.WorkCalendar(
+                days_off=self.days_off, days_worked=self.days_worked, week=_nearest_week(units, self.schedules)
+            )
+        return self._by_team[ticket.team_id]
 
 
 def ticket_calendar(ticket: Ticket) -> clock.WorkCalendar:
@@ -76,13 +109,34 @@ def target_for(*, ticket_type: str, priority: str, grade: str) -> SlaTarget:
     return target
 
 
+@dataclass(frozen=True)
+class ClockHistory:
+    """What a ticket's deadlines count from besides its target and calendar: the response clock's start (creation),
+    the resolution clock's start (the last reopening, else creation) and the finished pauses (waiting for the
+    customer, [from, until)). A pause still running is not in it: the stored deadlines are those at the pause, and
+    `resume_deadlines` adds the pause when the customer answers."""
+
+    start: datetime
+    resolution_start: datetime
+    pauses: tuple[tuple[datetime, datetime], ...] = ()
+
+
+def deadlines(*, target: SlaTarget, calendar: clock.WorkCalendar, history: ClockHistory) -> tuple[datetime, datetime]:
+    """The one rule: (response due, resolution due) — each target in working time of `calendar` from its clock's
+    start, the clock stopped during the pauses."""
+    return (
+        clock.due_time(history.start, target.response_minutes, calendar, history.pauses),
+        clock.due_time(history.resolution_start, target.resolution_minutes, calendar, history.pauses),
+    )
+
+
 def set_deadlines(ticket: Ticket, *, start: datetime) -> None:
     """Response and resolution deadlines of a new (or re-prioritised) ticket from `start`; resets the sweep state."""
     target = target_for(ticket_type=ticket.ticket_type, priority=ticket.priority, grade=ticket.sla_grade)
     ticket.around_the_clock = is_around_the_clock(ticket.ticket_type)
     calendar = ticket_calendar(ticket)
-    ticket.response_due_at = clock.add_working_time(start, target.response_minutes, calendar)
-    ticket.resolution_due_at = clock.add_working_time(start, target.resolution_minutes, calendar)
+    history = ClockHistory(start=start, resolution_start=start)
+    ticket.response_due_at, ticket.resolution_due_at = deadlines(target=target, calendar=calendar, history=history)
     ticket.sla_due_at = ticket.resolution_due_at if ticket.responded_at else ticket.response_due_at
     ticket.sla_state = Ticket.SlaState.ON_TIME
 
@@ -104,7 +158,9 @@ def restart_resolution(ticket: Ticket, *, now: datetime) -> None:
     """A reopened ticket gets a fresh resolution target from now."""
     target = target_for(ticket_type=ticket.ticket_type, priority=ticket.priority, grade=ticket.sla_grade)
     calendar = ticket_calendar(ticket)
-    ticket.resolution_due_at = clock.add_working_time(now, target.resolution_minutes, calendar)
+    _, ticket.resolution_due_at = deadlines(
+        target=target, calendar=calendar, history=ClockHistory(start=ticket.created_at, resolution_start=now)
+    )
     ticket.sla_due_at = ticket.resolution_due_at
     ticket.sla_state = Ticket.SlaState.ON_TIME
 

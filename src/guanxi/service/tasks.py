@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from guanxi.service import return_visits, rollups, services, sla, sms, surveys
+from guanxi.service import reschedule, return_visits, rollups, services, sla, sms, surveys
 
 
 @shared_task(name="service.sweep", ignore_result=True)
@@ -49,3 +49,11 @@ def survey_send(survey_id: int) -> dict:
     """After a survey's send request commits: create its invitations (and text messages) in chunks; each chunk locks
     the survey and skips what exists, so safe to run twice."""
     return surveys.survey_deliver(int(survey_id))
+
+
+@shared_task(name="service.sla_reschedule", ignore_result=True)
+def sla_reschedule(scope: dict) -> dict:
+    """After a change of the holiday calendar or of business hours commits: move the deadlines of the open tickets
+    that count it, in chunks (reschedule.reschedule); a function of the tickets and the calendar, so safe to run
+    twice."""
+    return reschedule.reschedule(scope)

@@ -1,0 +1,246 @@
+"""Deadlines after a schedule change: a new, changed or deleted holiday (day off or 调休 working day) or business-hour
+schedule moves the deadlines of the open tickets whose clock counts it.
+
+Each ticket's deadlines are computed again by the one rule (sla.deadlines) from its clock history — the start
+(creation), the last reopening, the finished pauses (TicketEvent) — under the calendar as it is now, with the SLA
+target as configured now (as a new priority does). So the new calendar counts for the ticket's whole window, past days
+included: a holiday declared for a day already behind the ticket gives that day back, longer hours count on the days
+already elapsed too. What does not move:
+
+- a breached ticket (sla_state ≥ breached): the breach is a recorded fact, its deadlines stay;
+- a deadline that had passed when the clock last ran (now, or the start of the current pause): due is due, the sweep
+  records it;
+- a met response (the ticket was accepted);
+- 24×7 clocks (no business hours, no holidays);
+- a waiting ticket keeps the deadlines of its pause moment, recomputed: when the customer answers, `resume_deadlines`
+  adds the pause under the calendar of then, as always.
+
+A warning belongs to a deadline: a warned ticket whose deadline moved out of the warning window (`sla.WARN_BEFORE`)
+is on time again, and the sweep warns again before the new deadline; moved earlier, it stays warned (no second
+warning).
+
+The change's service calls `holiday_changed`/`hours_changed` inside its transaction; after the commit the Celery task
+`service.sla_reschedule` (`reschedule`) walks the affected tickets in id order, `CHUNK` at a time, each chunk one
+transaction that locks its tickets, recomputes, writes only what moved (bulk) with one audit entry per moved ticket
+(action `sla_reschedule`, old and new deadlines, the reason) and, at the end, when any moved, one entry on the holiday
+or schedule counting them (`tickets_moved`). The result is a function of the tickets and the calendar: running the job
+twice, or at once with itself, or with another change's job, moves nothing twice. With the broker down the job runs in
+the committing process instead (slow for a large change, but the deadlines move).
+"""
+
+import logging
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from guanxi.core import audit
+from guanxi.core.models import OrgUnit
+from guanxi.core.tree import subtree_ids
+from guanxi.service import clock, sla
+from guanxi.service.models import BusinessHours, Holiday, SlaTarget, Ticket, TicketEvent
+from guanxi.service.models.config import Grade
+
+logger = logging.getLogger(__name__)
+CHUNK = 500  # tickets recomputed per transaction of the job
+SAME = timedelta(seconds=1)  # closer than this is the same deadline (float minutes in the incremental arithmetic)
+BREACHED = Ticket.SlaState.BREACHED
+E = TicketEvent.Kind
+
+
+# --- what changed -------------------------------------------------------------------------------------------------
+
+
+def holiday_changed(holiday: Holiday) -> None:
+    """A day was added to or changed in the holiday calendar (call inside the change's transaction, after the
+    write)."""
+    start(holiday_scope(holiday))
+
+
+def hours_changed(schedule: BusinessHours) -> None:
+    """A schedule was created or changed (call inside the change's transaction, after the write)."""
+    start(hours_scope(schedule))
+
+
+def holiday_scope(holiday: Holiday) -> dict:
+    """What a job needs to know of the change (JSON: a Celery argument); taken before a delete."""
+    return {"day": holiday.date.isoformat(), "object": ["holiday", holiday.pk, str(holiday)]}
+
+
+def hours_scope(schedule: BusinessHours) -> dict:
+    return {"branch_id": schedule.branch_id, "object": ["businesshours", schedule.pk, str(schedule)]}
+
+
+def start(scope: dict) -> None:
+    """After the commit, hand the rescheduling to the task `service.sla_reschedule` (tests replace this to run it
+    in-process)."""
+    transaction.on_commit(lambda: enqueue(scope))
+
+
+def enqueue(scope: dict) -> bool:
+    """Send the job to the broker; with the broker down, run it here."""
+    from guanxi.service.tasks import sla_reschedule as task
+
+    try:
+        task.apply_async((scope,), retry=False)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise many kinds for an unreachable broker
+        logger.warning("SLA rescheduling: broker unavailable, running it in this process: %s", exc)
+        reschedule(scope)
+        return False
+    return True
+
+
+# --- which tickets ------------------------------------------------------------------------------------------------
+
+
+def affected(scope: dict) -> QuerySet[Ticket]:
+    """Open, not breached, business-hour tickets whose deadlines may depend on the changed holiday or schedule.
+
+    A day counts in a window that began before the day ends and whose resolution deadline (the later one) is not
+    before the day begins — a waiting ticket's stored deadline is that of its pause, and its resumption counts the
+    calendar of then. A schedule counts for the tickets of its branch's teams; the default one for every team under
+    no branch with its own."""
+    tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, around_the_clock=False, sla_state__lt=BREACHED)
+    if "day" in scope:
+        day = date.fromisoformat(scope["day"])
+        begins = timezone.make_aware(datetime.combine(day, datetime.min.time()), clock.SHANGHAI)
+        return tickets.filter(created_at__lt=begins + timedelta(days=1), resolution_due_at__gte=begins)
+    if scope["branch_id"] is not None:
+        return tickets.filter(team_id__in=subtree_ids(OrgUnit, scope["branch_id"]))
+    own = BusinessHours.objects.filter(branch__isnull=False).values_list("branch_id", flat=True)
+    elsewhere = {unit for branch_id in own for unit in subtree_ids(OrgUnit, branch_id)}
+    return tickets.exclude(team_id__in=elsewhere) if elsewhere else tickets
+
+
+# --- the job ------------------------------------------------------------------------------------------------------
+
+
+def reschedule(scope: dict, *, chunk: int | None = None) -> dict:
+    """The job: recompute the affected tickets' deadlines `chunk` at a time (see the module docstring); returns
+    {"checked": tickets looked at, "moved": tickets whose deadlines moved}."""
+    chunk = chunk or CHUNK
+    kind, object_id, label = scope.get("object") or ["", None, ""]
+    reason = f"{kind} {label}".strip()
+    last, checked, moved = 0, 0, 0
+    while True:
+        with transaction.atomic():
+            ids = list(affected(scope).filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+            if not ids:
+                break
+            moved += _reschedule_chunk(ids, scope=scope, reason=reason, now=timezone.now())
+        checked += len(ids)
+        last = ids[-1]
+    if moved and object_id is not None:  # a re-run that moved nothing adds nothing
+        model = Holiday if kind == "holiday" else BusinessHours
+        audit.record(
+            actor=None,
+            action="sla_reschedule",
+            instance=model(pk=object_id),
+            object_repr=label,
+            changes={"tickets_moved": moved, "tickets_checked": checked},
+        )
+    return {"checked": checked, "moved": moved}
+
+
+def _reschedule_chunk(ids: list[int], *, scope: dict, reason: str, now: datetime) -> int:
+    # Lock, then check again: a ticket may have been resolved or breached since the ids were read. The calendar and
+    # the targets are read under the lock, per chunk, so a later change's job never loses to this one's older read.
+    tickets = list(
+        affected(scope).filter(pk__in=ids).select_related("team").select_for_update(of=("self",)).order_by("pk")
+    )
+    calendars = sla.Calendars()
+    targets = {(t.ticket_type, t.priority, t.grade): t for t in SlaTarget.objects.all()}
+    histories = clock_histories(tickets)
+    changed, entries = [], []
+    for ticket in tickets:
+        key = (ticket.ticket_type, ticket.priority)
+        target = targets.get((*key, ticket.sla_grade)) or targets.get((*key, Grade.GENERAL))
+        if target is None:
+            continue  # no target configured any more: leave the deadlines as they are
+        changes = rescheduled(
+            ticket, target=target, calendar=calendars.of(ticket), history=histories[ticket.pk], now=now
+        )
+        if not changes:
+            continue
+        before = {name: getattr(ticket, name) for name in changes}
+        for name, value in changes.items():
+            setattr(ticket, name, value)
+        changed.append(ticket)
+        entries.append(
+            (
+                ticket,
+                {
+                    **{name: [audit.to_json(before[name]), audit.to_json(value)] for name, value in changes.items()},
+                    "reason": reason,
+                },
+            )
+        )
+    if changed:
+        fields = ["response_due_at", "resolution_due_at", "sla_due_at", "sla_state"]
+        Ticket.objects.bulk_update(changed, fields, batch_size=CHUNK)
+        audit.record_many(actor=None, action="sla_reschedule", entries=entries)
+    return len(changed)
+
+
+def rescheduled(
+    ticket: Ticket, *, target: SlaTarget, calendar: clock.WorkCalendar, history: sla.ClockHistory, now: datetime
+) -> dict:
+    """{field: new value} of the deadlines of `ticket` (not breached) that move under `calendar`; {} when none."""
+    ran_until = ticket.paused_at or now  # the clock's last running moment
+    response, resolution = sla.deadlines(target=target, calendar=calendar, history=history)
+    changes = {}
+    if ticket.responded_at is None and ticket.response_due_at > ran_until and _moved(response, ticket.response_due_at):
+        changes["response_due_at"] = response
+    if ticket.resolution_due_at > ran_until and _moved(resolution, ticket.resolution_due_at):
+        changes["resolution_due_at"] = resolution
+    if not changes:
+        return {}
+    response = changes.get("response_due_at", ticket.response_due_at)
+    resolution = changes.get("resolution_due_at", ticket.resolution_due_at)
+    due = resolution if ticket.responded_at else response
+    if due != ticket.sla_due_at:
+        changes["sla_due_at"] = due
+        # The warning was for the old deadline; out of the warning window the new one gets its own. A waiting
+        # ticket's state is settled when it resumes (resume_deadlines).
+        if ticket.paused_at is None and ticket.sla_state == Ticket.SlaState.WARNED and due > now + sla.WARN_BEFORE:
+            changes["sla_state"] = Ticket.SlaState.ON_TIME
+    return changes
+
+
+def _moved(new: datetime, old: datetime) -> bool:
+    return abs(new - old) >= SAME
+
+
+def clock_histories(tickets: list[Ticket]) -> dict[int, sla.ClockHistory]:
+    """{ticket id: its clock history} from the tickets' events (one query): the creation, the last reopening, and the
+    finished pauses — from a `waiting` event to the next event leaving waiting. A ticket without a creation event
+    (imported) starts at its `created_at`."""
+    events = (
+        TicketEvent.objects.filter(ticket_id__in=[ticket.pk for ticket in tickets])
+        .filter(Q(kind__in=[E.CREATED, E.WAITING, E.REOPENED]) | Q(from_status=Ticket.Status.WAITING))
+        .order_by("ticket_id", "at", "id")
+        .values_list("ticket_id", "kind", "from_status", "at")
+    )
+    found: dict[int, dict] = {
+        ticket.pk: {"start": None, "reopened": None, "pauses": [], "paused": None} for ticket in tickets
+    }
+    for ticket_id, kind, from_status, at in events:
+        seen = found[ticket_id]
+        if from_status == Ticket.Status.WAITING and seen["paused"] is not None:
+            seen["pauses"].append((seen["paused"], at))
+            seen["paused"] = None
+        if kind == E.CREATED and seen["start"] is None:
+            seen["start"] = at
+        elif kind == E.WAITING:
+            seen["paused"] = at
+        elif kind == E.REOPENED:
+            seen["reopened"] = at
+    histories = {}
+    for ticket in tickets:
+        seen = found[ticket.pk]
+        begun = seen["start"] or ticket.created_at
+        histories[ticket.pk] = sla.ClockHistory(
+            start=begun, resolution_start=seen["reopened"] or begun, pauses=tuple(seen["pauses"])
+        )
+    return histories

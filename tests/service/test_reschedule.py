@@ -1,0 +1,332 @@
+"""A change of the holiday calendar or of business hours moves the deadlines of the open tickets that count it
+(service/reschedule.py): examples through the API, the job's chunks and idempotence, the after-commit hand-off, and
+hypothesis properties of the one rule (sla.deadlines) against the clock arithmetic."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from guanxi.core.models import AuditLog, OrgUnit
+from guanxi.service import reschedule, sla, tasks
+from guanxi.service.clock import SHANGHAI, WorkCalendar, add_working_time, due_time, resume
+from guanxi.service.models import Holiday, SlaTarget, Ticket, TicketEvent
+from tests.service.factories import Clock, at, ensure_reference_data, make_ticket, move
+
+REAL_START = reschedule.start  # taken before the autouse fixture replaces it
+FRIDAY_17 = at(
+    2026, 3, 6, 17, 0
+)  # consultation, normal, general: 60 / 480 minutes → response Mon 09:00, resolution Mon 16:00
+LUNCH_JSON = [[["08:30", "12:00"], ["13:30", "17:30"]]] * 5 + [[], []]
+COUNTER_JSON = [[["08:30", "12:00"], ["13:30", "17:30"]]] * 5 + [[["09:00", "12:00"]], []]
+
+
+def _fresh(ticket: Ticket) -> Ticket:
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+def _deadlines(ticket: Ticket) -> tuple:
+    ticket = _fresh(ticket)
+    return ticket.response_due_at, ticket.resolution_due_at, ticket.sla_due_at, ticket.sla_state
+
+
+def _declare(api, users, day: str, kind: str = "off"):
+    response = api(users.bm1).post("/holidays", {"date": day, "kind": kind, "name": "示范停业日"})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def _default_hours(api, users, week):
+    client = api(users.admin)
+    default = client.get("/business-hours").json()[0]
+    response = client.patch(f"/business-hours/{default['id']}", {"version": default["version"], "week": week})
+    assert response.status_code == 200, response.content
+
+
+# --- the holiday calendar -----------------------------------------------------------------------------------------
+
+
+def test_a_holiday_inside_the_window_moves_the_deadlines_by_one_business_day(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    assert ticket.resolution_due_at == at(2026, 3, 9, 16, 0)
+    clock.set(at(2026, 3, 6, 17, 10))
+    holiday = _declare(api, users, "2026-03-09")  # Monday off
+    moved = _fresh(ticket)
+    assert moved.response_due_at == at(2026, 3, 10, 9, 0) and moved.resolution_due_at == at(2026, 3, 10, 16, 0)
+    assert moved.sla_due_at == moved.response_due_at  # not accepted yet: the response deadline counts
+    entry = AuditLog.objects.get(action="sla_reschedule", object_type="service.ticket", object_id=str(ticket.pk))
+    old, new = (datetime.fromisoformat(value) for value in entry.changes["resolution_due_at"])
+    assert (old, new) == (at(2026, 3, 9, 16, 0), moved.resolution_due_at)
+    assert "2026-03-09" in entry.changes["reason"]
+    summary = AuditLog.objects.get(action="sla_reschedule", object_type="service.holiday")
+    assert summary.object_id == str(holiday["id"]) and summary.changes["tickets_moved"] == 1
+    # The day is given back: the deadlines return to where they were.
+    assert api(users.bm1).delete(f"/holidays/{holiday['id']}").status_code == 204
+    assert _fresh(ticket).resolution_due_at == at(2026, 3, 9, 16, 0)
+
+
+def test_a_day_worked_in_lieu_brings_the_deadline_forward(users, customers, api, monkeypatch):
+    Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    saturday = _declare(api, users, "2026-03-07")  # off on a Saturday: nothing moves
+    assert _fresh(ticket).resolution_due_at == at(2026, 3, 9, 16, 0)
+    assert not AuditLog.objects.filter(action="sla_reschedule").exists()
+    changed = api(users.bm1).patch(f"/holidays/{saturday['id']}", {"version": saturday["version"], "kind": "workday"})
+    assert changed.status_code == 200, changed.content
+    moved = _fresh(ticket)  # 30 minutes on Friday, 450 on the 调休 Saturday
+    assert moved.response_due_at == at(2026, 3, 7, 9, 0) and moved.resolution_due_at == at(2026, 3, 7, 16, 0)
+    renamed = api(users.bm1).patch(
+        f"/holidays/{saturday['id']}", {"version": changed.json()["version"], "name": "调休"}
+    )
+    assert renamed.status_code == 200
+    assert (
+        AuditLog.objects.filter(action="sla_reschedule", object_type="service.holiday").count() == 1
+    )  # a name moves nothing
+
+
+def test_a_holiday_outside_the_window_moves_nothing(users, customers, api, monkeypatch):
+    Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    before = _deadlines(ticket)
+    _declare(api, users, "2026-03-11")  # after the resolution deadline
+    _declare(api, users, "2026-03-05")  # before the ticket
+    assert _deadlines(ticket) == before
+
+
+# --- business hours -----------------------------------------------------------------------------------------------
+
+
+def test_shorter_hours_move_the_deadline_later(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, at(2026, 3, 2, 9, 0))  # Monday
+    ticket = make_ticket(users.agent1, customers.c1)  # resolution Monday 17:00
+    clock.set(at(2026, 3, 2, 9, 30))
+    _default_hours(api, users, LUNCH_JSON)  # a lunch break from 12:00 to 13:30
+    moved = _fresh(ticket)
+    assert moved.response_due_at == at(2026, 3, 2, 10, 0)  # before the break: unchanged
+    assert moved.resolution_due_at == at(2026, 3, 3, 9, 30)  # 180 + 240 on Monday, 60 on Tuesday
+
+
+def test_a_24x7_ticket_ignores_hours_and_holidays(users, customers, api, monkeypatch):
+    Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1, ticket_type="emergency_repair")
+    before = _deadlines(ticket)
+    _default_hours(api, users, LUNCH_JSON)
+    _declare(api, users, "2026-03-07")
+    assert _deadlines(ticket) == before
+
+
+def test_a_branch_schedule_moves_only_that_branchs_tickets(users, customers, api, monkeypatch):
+    Clock(monkeypatch, FRIDAY_17)
+    b01 = make_ticket(users.agent1, customers.c1)  # agent1 sits on B01-T3
+    b02 = make_ticket(users.agent2)  # agent2 on B02-T3 (an unknown caller)
+    before = _deadlines(b02)
+    branch = OrgUnit.objects.get(code="B01")
+    response = api(users.bm1).post("/business-hours", {"branch_id": branch.pk, "week": COUNTER_JSON})
+    assert response.status_code == 201, response.content
+    assert _fresh(b01).resolution_due_at == at(2026, 3, 9, 14, 30)  # the counter is open on Saturday 09:00–12:00
+    assert _deadlines(b02) == before
+    # The default hours no longer govern B01: a change to them moves B02's ticket only.
+    b01_before = _deadlines(b01)
+    _default_hours(api, users, LUNCH_JSON)
+    assert _deadlines(b01) == b01_before and _deadlines(b02) != before
+    # B01's schedule deleted: its tickets count the default hours again.
+    assert api(users.bm1).delete(f"/business-hours/{response.json()['id']}").status_code == 204
+    assert _fresh(b01).resolution_due_at == _fresh(b02).resolution_due_at
+
+
+# --- what does not move -------------------------------------------------------------------------------------------
+
+
+def test_a_breached_ticket_keeps_its_deadlines(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    clock.set(at(2026, 3, 9, 9, 5))  # the response deadline passed
+    assert sla.sla_sweep().breached == 1
+    before = _deadlines(ticket)
+    _declare(api, users, "2026-03-10")
+    _default_hours(api, users, LUNCH_JSON)
+    assert _deadlines(ticket) == before and before[3] == Ticket.SlaState.BREACHED
+
+
+def test_a_resolved_ticket_keeps_its_deadlines(users, customers, api, monkeypatch):
+    Clock(monkeypatch, FRIDAY_17)
+    ticket = move(make_ticket(users.agent1, customers.c1), users.agent1, "accept", "start", "resolve")
+    before = _deadlines(ticket)
+    _declare(api, users, "2026-03-09")
+    assert _deadlines(ticket) == before
+
+
+def test_a_met_response_stays_and_the_resolution_moves(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = move(make_ticket(users.agent1, customers.c1), users.agent1, "accept", "start")
+    clock.set(at(2026, 3, 6, 17, 20))
+    _declare(api, users, "2026-03-09")
+    moved = _fresh(ticket)
+    assert moved.response_due_at == at(2026, 3, 9, 9, 0)  # met on Friday: a fact, not moved
+    assert moved.resolution_due_at == moved.sla_due_at == at(2026, 3, 10, 16, 0)
+
+
+def test_a_waiting_ticket_gets_the_right_deadline_when_it_resumes(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = move(make_ticket(users.agent1, customers.c1), users.agent1, "accept", "start")
+    clock.set(at(2026, 3, 6, 17, 10))
+    move(ticket, users.agent1, "wait")  # 10 minutes used, 470 left
+    clock.set(at(2026, 3, 6, 17, 20))
+    _declare(api, users, "2026-03-09")
+    paused = _fresh(ticket)
+    assert paused.status == "waiting" and paused.resolution_due_at == at(2026, 3, 10, 16, 0)  # as at the pause
+    clock.set(at(2026, 3, 10, 10, 0))
+    resumed = move(ticket, users.agent1, "start")  # 470 minutes from Tuesday 10:00: 450 on Tuesday, 20 on Wednesday
+    assert resumed.resolution_due_at == resumed.sla_due_at == at(2026, 3, 11, 8, 50)
+
+
+def test_a_finished_pause_and_a_reopening_count_in_the_recomputation(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, at(2026, 3, 2, 9, 0))  # Monday
+    ticket = move(make_ticket(users.agent1, customers.c1), users.agent1, "accept", "start", "resolve")
+    clock.set(at(2026, 3, 3, 9, 0))
+    move(ticket, users.agent1, "reopen")  # resolution: 480 minutes from Tuesday 09:00
+    clock.set(at(2026, 3, 3, 10, 0))
+    move(ticket, users.agent1, "start", "wait")
+    clock.set(at(2026, 3, 3, 11, 0))
+    ticket = move(ticket, users.agent1, "start")  # Tuesday 17:00 and an hour paused: Wednesday 09:00
+    assert ticket.resolution_due_at == at(2026, 3, 4, 9, 0)
+    _declare(api, users, "2026-03-04")
+    assert _fresh(ticket).resolution_due_at == at(2026, 3, 5, 9, 0)
+
+
+def test_a_warning_may_fire_again_for_a_deadline_that_moved_later(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = move(make_ticket(users.agent1, customers.c1), users.agent1, "accept", "start")
+    clock.set(at(2026, 3, 9, 15, 40))  # 20 minutes before the resolution deadline
+    assert sla.sla_sweep().warned == 1
+    _declare(api, users, "2026-03-10", kind="off")  # after the deadline: nothing moves, still warned
+    assert _fresh(ticket).sla_state == Ticket.SlaState.WARNED
+    _default_hours(api, users, LUNCH_JSON)  # shorter: Monday 17:30
+    moved = _fresh(ticket)
+    assert moved.sla_due_at > clock.now + sla.WARN_BEFORE and moved.sla_state == Ticket.SlaState.ON_TIME
+    clock.set(moved.sla_due_at - timedelta(minutes=10))
+    assert sla.sla_sweep().warned == 1
+    assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.SLA_WARNING).count() == 2
+
+
+# --- the job ------------------------------------------------------------------------------------------------------
+
+
+def test_the_job_runs_in_chunks_and_twice_moves_nothing_twice(users, customers, api, monkeypatch, reschedule_tasks):
+    Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(5)]
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
+    scope = reschedule_tasks.pending[0]
+    assert all(_fresh(t).resolution_due_at == at(2026, 3, 9, 16, 0) for t in tickets)  # not before the job
+    assert reschedule.reschedule(scope, chunk=2) == {"checked": 5, "moved": 5}
+    assert all(_fresh(t).resolution_due_at == at(2026, 3, 10, 16, 0) for t in tickets)
+    assert reschedule.reschedule(scope, chunk=2) == {"checked": 5, "moved": 0}
+    assert AuditLog.objects.filter(action="sla_reschedule", object_type="service.ticket").count() == 5
+    assert AuditLog.objects.filter(action="sla_reschedule", object_type="service.holiday").count() == 1
+
+
+def test_a_chunk_reads_a_constant_number_of_queries(users, customers, monkeypatch, django_assert_max_num_queries):
+    Clock(monkeypatch, FRIDAY_17)
+    for _ in range(30):
+        make_ticket(users.agent1, customers.c1)
+    make_ticket(users.agent2)
+    Holiday.objects.create(date=date(2026, 3, 9), kind=Holiday.DayKind.OFF)
+    scope = {"day": "2026-03-09", "object": ["holiday", 1, "x"]}
+    # ids, lock + tickets, holidays, schedules, targets, events, bulk update, audit; then the empty read and summary
+    with django_assert_max_num_queries(14):
+        assert reschedule.reschedule(scope)["moved"] == 31
+
+
+def test_the_task_calls_the_job(users, customers, monkeypatch):
+    Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    Holiday.objects.create(date=date(2026, 3, 9), kind=Holiday.DayKind.OFF)
+    assert tasks.sla_reschedule({"day": "2026-03-09"}) == {"checked": 1, "moved": 1}
+    assert _fresh(ticket).resolution_due_at == at(2026, 3, 10, 16, 0)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_job_starts_after_the_commit_and_runs_here_when_the_broker_is_down(users, customers, api, monkeypatch):
+    ensure_reference_data()
+    monkeypatch.setattr(reschedule, "start", REAL_START)
+    sent: list = []
+    monkeypatch.setattr(tasks.sla_reschedule, "apply_async", lambda args, **kw: sent.append(args[0]))
+    Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    _declare(api, users, "2026-03-09")
+    assert len(sent) == 1 and sent[0]["day"] == "2026-03-09"
+    assert _fresh(ticket).resolution_due_at == at(2026, 3, 9, 16, 0)  # the worker has not run it yet
+
+    def down(args, **kw):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.sla_reschedule, "apply_async", down)
+    _declare(api, users, "2026-03-07", kind="workday")  # run in the committing process: both days count now
+    assert _fresh(ticket).resolution_due_at == at(2026, 3, 7, 16, 0)
+
+
+# --- properties of the one rule -----------------------------------------------------------------------------------
+
+MONDAY = datetime(2026, 3, 2, tzinfo=SHANGHAI)
+moments = st.integers(min_value=0, max_value=14 * 24 * 60).map(lambda m: MONDAY + timedelta(minutes=m))
+targets = st.tuples(st.integers(1, 600), st.integers(0, 3000)).map(
+    lambda rr: SlaTarget(response_minutes=rr[0], resolution_minutes=rr[0] + rr[1])
+)
+days = st.integers(0, 27).map(lambda n: MONDAY.date() + timedelta(days=n))
+
+
+def _calendar(off) -> WorkCalendar:
+    return WorkCalendar(days_off=frozenset(off))
+
+
+def _ticket(start, target, calendar, **fields) -> Ticket:
+    response, resolution = sla.deadlines(
+        target=target, calendar=calendar, history=sla.ClockHistory(start=start, resolution_start=start)
+    )
+    return Ticket(response_due_at=response, resolution_due_at=resolution, sla_due_at=response, **fields)
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=moments, target=targets, off=st.sets(days, max_size=3), added=days, wait=st.integers(0, 5000))
+def test_rescheduling_then_resuming_equals_the_new_calendar_from_the_start(start, target, off, added, wait):
+    """A waiting ticket rescheduled under a new calendar, then resumed, is due when it would be had the calendar been
+    the new one from the start, with the pause."""
+    old, new = _calendar(off), _calendar(off | {added})
+    paused_from = add_working_time(start, target.resolution_minutes / 2, old)
+    paused_until = paused_from + timedelta(minutes=wait)
+    ticket = _ticket(start, target, old, paused_at=paused_from, responded_at=start, sla_state=0)
+    history = sla.ClockHistory(start=start, resolution_start=start)
+    changes = reschedule.rescheduled(ticket, target=target, calendar=new, history=history, now=paused_until)
+    due = changes.get("resolution_due_at", ticket.resolution_due_at)
+    expected = due_time(start, target.resolution_minutes, new, [(paused_from, paused_until)])
+    assert abs((resume(due, paused_from, paused_until, new) - expected).total_seconds()) < 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=moments, target=targets, off=st.sets(days, max_size=3), added=days, elapsed=st.integers(0, 3000))
+def test_a_day_off_never_brings_a_deadline_forward_and_a_re_run_moves_nothing(start, target, off, added, elapsed):
+    old, new = _calendar(off), _calendar(off | {added})
+    ticket = _ticket(start, target, old, sla_state=0)
+    now = start + timedelta(minutes=elapsed)
+    history = sla.ClockHistory(start=start, resolution_start=start)
+    changes = reschedule.rescheduled(ticket, target=target, calendar=new, history=history, now=now)
+    for name in ("response_due_at", "resolution_due_at"):
+        assert changes.get(name, getattr(ticket, name)) >= getattr(ticket, name)
+        if name in changes:
+            assert getattr(ticket, name) > now  # only a deadline still ahead moves
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    assert reschedule.rescheduled(ticket, target=target, calendar=new, history=history, now=now) == {}
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=moments, target=targets, added=days)
+def test_a_24x7_clock_never_moves(start, target, added):
+    calendar = WorkCalendar(around_the_clock=True)
+    ticket = _ticket(start, target, calendar, sla_state=0, around_the_clock=True)
+    assume(ticket.resolution_due_at > start)
+    history = sla.ClockHistory(start=start, resolution_start=start)
+    assert reschedule.rescheduled(ticket, target=target, calendar=calendar, history=history, now=start) == {}
