@@ -100,6 +100,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with C-parsed timestamps and a health check without a round trip (core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "guanxi.core.postgresql"
     # An unreachable server fails a request in seconds (503, core.db_errors) instead of hanging a web worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("GUANXI_DB_CONNECT_TIMEOUT", "5"))
