@@ -14,13 +14,9 @@ def ticket_entries(*, user, customer, before, since, until, kinds, limit):
     """The customer's tickets the user may see, newest first (ticket_customer_idx: customer, created_at, id)."""
     from guanxi.activities import timeline
     from guanxi.service.models import Ticket
-    from guanxi.service.selectors import ticket_queryset
+    from guanxi.service.selectors import customer_tickets
 
-    tickets = (
-        ticket_queryset(user=user)
-        .filter(customer_id=customer.pk)
-        .filter(timeline.older_than(before, SOURCE, "created_at"))
-    )
+    tickets = customer_tickets(user=user, customer=customer).filter(timeline.older_than(before, SOURCE, "created_at"))
     if since is not None:
         tickets = tickets.filter(created_at__gte=since)
     if until is not None:
