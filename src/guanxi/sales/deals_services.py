@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,9 +93,11 @@ def opportunity_update(*, actor, opportunity_id: int, version: int, data: dict) 
         _full_clean(deal)
         deal.weighted_amount = weighted(deal.amount, deal.probability)
 
-    return update_versioned(
-        deals_selectors.opportunity_queryset(user=actor), opportunity_id, actor=actor, version=version, apply=apply
-    )
+    with transaction.atomic():
+        _hold_customer(opportunity_id)
+        return update_versioned(
+            deals_selectors.opportunity_queryset(user=actor), opportunity_id, actor=actor, version=version, apply=apply
+        )
 
 
 def opportunity_move(*, actor, opportunity_id: int, version: int, stage_id: int, reason: str = "") -> Opportunity:
@@ -103,6 +105,7 @@ def opportunity_move(*, actor, opportunity_id: int, version: int, stage_id: int,
     needs a reason); an open stage reopens a closed deal. The stage history gets a row, the old one its end."""
     require(actor, "sales.change_opportunity")
     with transaction.atomic():
+        _hold_customer(opportunity_id)
         deal = _locked(actor, opportunity_id, version)
         stage = Stage.objects.filter(pk=stage_id, pipeline_id=deal.pipeline_id).first()
         if stage is None:
@@ -216,9 +219,26 @@ def _locked(actor, opportunity_id: int, version: int) -> Opportunity:
     return lock(deals_selectors.opportunity_queryset(user=actor), opportunity_id, version)
 
 
+def _hold_customer(opportunity_id: int) -> None:
+    """The deal's customer row, share-locked before the deal (PostgreSQL). A change of the deal's stage, status, amount
+    or owner makes the board totals' trigger (sales migration 0008) read that customer FOR SHARE after the deal's
+    UPDATE; the lock order of every write is the customers first, then their deals (activities.last_visits
+    .lock_customers, customer_transfer, merge), so taking it only then could deadlock a drag with a transfer or merge
+    of the customer. Share, not update: drags of two deals of one customer do not wait for each other."""
+    if connection.vendor != "postgresql" or not 0 < opportunity_id < 2**63:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM customers_customer WHERE id = (SELECT customer_id FROM sales_opportunity WHERE id = %s)"
+            " FOR SHARE",
+            [opportunity_id],
+        )
+
+
 def _close(actor, opportunity_id: int, version: int, outcome: str, reason: str) -> Opportunity:
     require(actor, "sales.change_opportunity")
     with transaction.atomic():
+        _hold_customer(opportunity_id)
         deal = _locked(actor, opportunity_id, version)
         if deal.status != Opportunity.Status.OPEN:
             raise Conflict(_("This deal is already closed."))

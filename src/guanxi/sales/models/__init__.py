@@ -1,5 +1,6 @@
 """sales models; each module owns one part of the domain and is imported here so Django finds it."""
 
+from guanxi.sales.models.board import BoardTotal  # noqa: F401
 from guanxi.sales.models.contracts import Contract, ContractAttachment, ContractTemplate  # noqa: F401
 from guanxi.sales.models.pipeline import (  # noqa: F401
     CallList,
