@@ -170,6 +170,7 @@ def load(*, share: float, seed: int, sqlite: bool, replace: bool, keep_indexes: 
         loader = generate.SqliteLoader(connection.connection) if sqlite else generate.PgLoader(connection.connection)
         if not keep_indexes:
             loader.drop_secondary()
+        paused = _pause_board_totals(connection, sqlite)
         started = time.perf_counter()
         for start in range(0, len(customers), BATCH):
             rows = []
@@ -187,9 +188,33 @@ def load(*, share: float, seed: int, sqlite: bool, replace: bool, keep_indexes: 
             loader.restore_secondary()
         totals["index_seconds"] = time.perf_counter() - indexed
         loader.finish({TABLE: maker.next_id - 1})
+        if paused:
+            _resume_board_totals(connection)
     with connection.cursor() as cur:
         cur.execute("ANALYZE" if sqlite else f'VACUUM (ANALYZE) "{TABLE}"')
     return totals
+
+
+def _pause_board_totals(connection, sqlite: bool) -> bool:
+    """sales 0008's trigger adds every new deal to the kanban's stored totals: on PostgreSQL a PL/pgSQL call and a
+    customer row lock per copied row. For the bulk load it is switched off (in this transaction only; writers wait,
+    readers do not) and the totals are rebuilt once at the end (_resume_board_totals). SQLite's trigger is cheap."""
+    if sqlite:
+        return False
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'sales_boardtotal_ins'")
+        if cur.fetchone() is None:  # the database is before sales 0008
+            return False
+        cur.execute("ALTER TABLE sales_opportunity DISABLE TRIGGER sales_boardtotal_ins")
+    return True
+
+
+def _resume_board_totals(connection) -> None:
+    from guanxi.sales import board_totals
+
+    with connection.cursor() as cur:
+        cur.execute("ALTER TABLE sales_opportunity ENABLE TRIGGER sales_boardtotal_ins")
+    board_totals.rebuild()
 
 
 def check_sample(size: int = 300) -> None:
