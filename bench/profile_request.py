@@ -93,7 +93,7 @@ def main() -> int:
         f"{sql_count[0] / args.n:.1f} statements, {sql_time[0] / args.n * 1000:.2f} ms of SQL per request (mean)"
     )
     if profiler:
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
+        print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     return 0
 
 

@@ -1,5 +1,7 @@
 """Every read of customers and contacts, already narrowed to what the user may see."""
 
+from functools import cache
+
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -12,9 +14,10 @@ from guanxi.customers.filters import CustomerFilters
 from guanxi.customers.models import Category, Contact, Customer, Region, Tag
 
 
-def customer_queryset(*, user) -> QuerySet[Customer]:
-    """All customers `user` may see (record scope and the sensitive-customer rule), archived included."""
-    return restrict(Customer.objects.all(), user, sensitive_field="sensitive")
+def customer_queryset(*, user, base: QuerySet[Customer] | None = None) -> QuerySet[Customer]:
+    """All customers `user` may see (record scope and the sensitive-customer rule), archived included; `base`
+    narrows or shapes another queryset of customers the same way."""
+    return restrict(Customer.objects.all() if base is None else base, user, sensitive_field="sensitive")
 
 
 def customer_list(
@@ -42,7 +45,7 @@ def customer_rows(
     masked as `user` may see them. Building 50 customers with three joined models each cost more Python than the
     rest of the request together; rows from values() cost a fraction of it."""
     page = keyset_page(
-        _rows(filters.apply(customer_queryset(user=user))), ordering=ordering, cursor=cursor, limit=limit
+        filters.apply(customer_queryset(user=user, base=_rows())), ordering=ordering, cursor=cursor, limit=limit
     )
     _finish(user, page.items)
     return page
@@ -50,14 +53,17 @@ def customer_rows(
 
 def customer_row(*, user, customer_id: int) -> dict:
     """customer_get as a plain row (the API's detail, see customer_rows); 404 when absent or out of scope."""
-    rows = list(_rows(customer_queryset(user=user).filter(pk=customer_id)))
+    rows = list(customer_queryset(user=user, base=_rows()).filter(pk=customer_id))
     if not rows:
         raise Http404
     return _finish(user, rows)[0]
 
 
-def _rows(queryset: QuerySet[Customer]) -> QuerySet:
-    return queryset.values(
+@cache
+def _rows() -> QuerySet:
+    """The rows' values() queryset, built once: resolving its 27 columns and 3 joins cost a list request ~0.5 ms of
+    Python each time. Callers only chain on it (filter, order_by, slice clone it), so the shared one never changes."""
+    return Customer.objects.values(
         *ROW_FIELDS,
         category_name=F("category__name"),
         region_name=F("region__name"),
