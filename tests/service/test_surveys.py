@@ -4,7 +4,9 @@
 import pytest
 from django.test import Client
 
-from guanxi.service.models import ReturnVisit, Survey, SurveyInvitation
+from guanxi.customers.models import Contact
+from guanxi.service import sms
+from guanxi.service.models import ReturnVisit, SmsMessage, Survey, SurveyInvitation
 from tests.conftest import audit_count, errors_by_field, make_customer
 from tests.service.test_return_visits import closed_by_lead, record
 
@@ -215,6 +217,7 @@ def test_the_pages_render_within_scope(users, customers, api, key_survey):
 
 def test_the_survey_page_creates_sends_and_records(users, customers):
     set_grade(customers.c1, "key")
+    Contact.objects.create(customer=customers.c1, name="王主任", mobile="13600000000", primary=True)
     client = Client()
     client.force_login(users.lead1)
     created = client.post("/service/surveys/", {"name": "页面调查", "channel": "sms", "grade": "key"})
@@ -224,6 +227,7 @@ def test_the_survey_page_creates_sends_and_records(users, customers):
     client.post(f"/service/surveys/{survey.pk}/send/", {"version": survey.version})
     invitation = SurveyInvitation.objects.get(survey=survey)
     assert invitation.customer_id == customers.c1.pk and invitation.channel == "sms"
+    assert sms.deliver(SmsMessage.objects.get(object_id=invitation.pk).pk) == "sent"  # now it may be answered
     client.post(
         f"/service/survey-invitations/{invitation.pk}/answer/", {"version": 1, "recommend": "8", "satisfaction": "4"}
     )

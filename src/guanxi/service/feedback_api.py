@@ -129,6 +129,8 @@ class InvitationOut(Schema):
     channel: str
     status: str
     invited_at: datetime
+    delivered_at: datetime | None  # reached the customer (text message sent; other channels: when invited)
+    answerable: bool  # an answer may be recorded now: delivered, not answered, the survey not closed
     answered_at: datetime | None
     recommend: int | None
     satisfaction: int | None
@@ -242,7 +244,7 @@ def survey_data(user, survey: Survey, counts: bool = True) -> dict:
     return data
 
 
-def invitation_data(invitation: SurveyInvitation) -> dict:
+def invitation_data(invitation: SurveyInvitation, survey: Survey | None = None) -> dict:
     return {
         **{
             name: getattr(invitation, name)
@@ -253,6 +255,7 @@ def invitation_data(invitation: SurveyInvitation) -> dict:
                 "channel",
                 "status",
                 "invited_at",
+                "delivered_at",
                 "answered_at",
                 "recommend",
                 "satisfaction",
@@ -261,6 +264,7 @@ def invitation_data(invitation: SurveyInvitation) -> dict:
             )
         },
         "customer_name": invitation.customer.name,
+        "answerable": surveys.invitation_answerable(invitation, survey),
     }
 
 
@@ -357,8 +361,9 @@ def list_invitations(
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(50, ge=1, le=200),
 ):
+    survey = surveys.survey_get(user=request.user, survey_id=survey_id)
     page = surveys.invitation_list(user=request.user, survey_id=survey_id, status=status, cursor=cursor, limit=limit)
-    return {"items": [invitation_data(i) for i in page.items], "next": page.next}
+    return {"items": [invitation_data(i, survey) for i in page.items], "next": page.next}
 
 
 @router.get("/survey-invitations/{invitation_id}", response={200: InvitationOut, **READ})

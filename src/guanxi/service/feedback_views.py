@@ -177,6 +177,8 @@ def survey_detail(request: HttpRequest, survey_id: int) -> HttpResponse:
         page = surveys.invitation_list(user=request.user, survey_id=survey.pk, cursor=request.GET.get("cursor"))
     except BadCursor:
         page = surveys.invitation_list(user=request.user, survey_id=survey.pk)
+    for invitation in page.items:
+        invitation.answerable = surveys.invitation_answerable(invitation, survey)
     context = {
         "survey": survey,
         "counts": surveys.survey_counts(user=request.user, survey_id=survey.pk),

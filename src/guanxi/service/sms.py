@@ -181,14 +181,22 @@ def _send(message: SmsMessage, token: str, *, now=None) -> str:
             next_attempt_at=(now or timezone.now()) + backoff(message.attempts) if retry else None,
         )
         return M.Status.FAILED
-    mine.update(
-        status=M.Status.SENT,
-        backend=name,
-        provider_id=(provider_id or "")[:100],
-        sent_at=timezone.now(),
-        error="",
-        claim="",
-    )
+    sent_at = timezone.now()
+    with transaction.atomic():
+        updated = mine.update(
+            status=M.Status.SENT,
+            backend=name,
+            provider_id=(provider_id or "")[:100],
+            sent_at=sent_at,
+            error="",
+            claim="",
+        )
+        if updated and message.purpose == M.Purpose.SURVEY and message.object_id is not None:
+            # The invitation reached the customer: it may be answered from now on (surveys.answer_refusal), with the
+            # message's status in the same commit, so a reply never finds a sent message and an undelivered invitation.
+            SurveyInvitation.objects.filter(pk=message.object_id, delivered_at__isnull=True).update(
+                delivered_at=sent_at
+            )
     return M.Status.SENT
 
 

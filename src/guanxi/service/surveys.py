@@ -13,6 +13,10 @@ is safe to run twice or at once with itself: each chunk locks the survey row, in
 (`one_invitation_per_customer`) and a text message is queued only for an invitation that has none. The survey shows its
 progress (`send_done` of `send_total`) and becomes `sent` when the job finishes; the minute sweep restarts a job that
 stopped (`surveys_resume`).
+
+An invitation may be answered as soon as it reached its customer (`delivered_at`: its text message was sent, or, by
+the other channels, it was created), while the rest of the survey is still being sent; not before, not twice, not once
+the survey is closed (`answer_refusal`, the one rule for the page, the API and the text-message reply).
 """
 
 import logging
@@ -38,7 +42,7 @@ from guanxi.service.models import ContactChannel, Survey, SurveyInvitation
 logger = logging.getLogger(__name__)
 MAX_INVITATIONS = 50_000  # one survey at most; a larger segment is refused (narrow the filter)
 SEND_CHUNK = 1000  # customers invited per transaction of the sending job
-ANSWERABLE = (Survey.Status.SENDING, Survey.Status.SENT)  # an invitation already created may be answered
+ANSWERABLE = (Survey.Status.SENDING, Survey.Status.SENT)  # a delivered invitation may be answered (answer_refusal)
 RESUME_AFTER = timedelta(minutes=5)  # a sending job silent this long is started again by the sweep
 
 
@@ -92,6 +96,24 @@ def invitation_get(*, user, invitation_id: int, for_update: bool = False) -> Sur
 
 def invitation_visible(*, user, object_id) -> bool:
     return str(object_id).isdigit() and invitation_queryset(user=user).filter(pk=int(object_id)).exists()
+
+
+def answer_refusal(invitation: SurveyInvitation, survey: Survey | None = None) -> str | None:
+    """Why `invitation` may not be answered now, or None when it may: answered already, its survey closed (or not
+    sent), or not delivered to the customer yet. `survey`: the invitation's, when the caller has it (a page of
+    invitations of one survey), to save a query each."""
+    survey = survey or invitation.survey
+    if invitation.status != SurveyInvitation.Status.INVITED:
+        return _("This customer's answer is already recorded.")
+    if survey.status not in ANSWERABLE:
+        return _("This survey is closed.")
+    if invitation.delivered_at is None:
+        return _("This invitation has not reached the customer yet; it can be answered once it is delivered.")
+    return None
+
+
+def invitation_answerable(invitation: SurveyInvitation, survey: Survey | None = None) -> bool:
+    return answer_refusal(invitation, survey) is None
 
 
 def send_progress(survey: Survey) -> int | None:
@@ -243,9 +265,18 @@ def survey_deliver(survey_id: int, *, chunk: int | None = None) -> dict:
                 )
                 return {"survey": survey_id, "invited": invited}
             now = timezone.now()
+            # By text message the invitation reaches the customer when its message is sent (sms._send); by the
+            # other channels it is the agents' to-do list, delivered as it is created.
+            delivered = None if locked.channel == "sms" else now
             SurveyInvitation.objects.bulk_create(
                 [
-                    SurveyInvitation(survey_id=survey_id, customer_id=pk, channel=locked.channel, invited_at=now)
+                    SurveyInvitation(
+                        survey_id=survey_id,
+                        customer_id=pk,
+                        channel=locked.channel,
+                        invited_at=now,
+                        delivered_at=delivered,
+                    )
                     for pk in ids
                 ],
                 ignore_conflicts=True,
@@ -293,7 +324,8 @@ def survey_close(*, actor, survey_id: int, version: int) -> Survey:
 def invitation_answer(
     *, actor, invitation_id: int, version: int, recommend: int, satisfaction: int, comment: str = ""
 ) -> SurveyInvitation:
-    """The customer's answer: 0–10 "would recommend", 1–5 satisfaction. Once (409 after); the survey must be open."""
+    """The customer's answer: 0–10 "would recommend", 1–5 satisfaction. Once, on a delivered invitation of an open
+    survey (409 otherwise: answer_refusal)."""
     require(actor, "service.change_ticket")
     errors = {}
     if recommend is None or not 0 <= recommend <= 10:
@@ -307,10 +339,9 @@ def invitation_answer(
         invitation = invitation_get(user=actor, invitation_id=invitation_id, for_update=True)
         if invitation.version != version:
             raise StaleVersion(invitation.version)
-        if invitation.status != SurveyInvitation.Status.INVITED:
-            raise Conflict(_("This customer's answer is already recorded."))
-        if invitation.survey.status not in ANSWERABLE:
-            raise Conflict(_("This survey is closed."))
+        refusal = answer_refusal(invitation)
+        if refusal is not None:
+            raise Conflict(refusal)
         before = audit.snapshot(invitation)
         invitation.status = SurveyInvitation.Status.ANSWERED
         invitation.recommend = recommend
@@ -332,7 +363,8 @@ def invitation_answer(
 def invitation_answer_by_text(*, invitation_id: int, recommend: int, comment: str = "") -> str:
     """A customer's 0–10 reply to the survey's text message (sms_inbound): recorded as their "would recommend" score
     (satisfaction stays empty: the message asks one question), with no recording user — the audit entry says it came
-    by text message. "recorded", or "answered" when the invitation was answered already or the survey is closed."""
+    by text message. "recorded", or "answered" when it may not be answered (answer_refusal: answered already, the
+    survey closed, not delivered)."""
     if not 0 <= recommend <= 10:
         raise ValidationError({"recommend": _("“Would recommend” is from 0 (not at all) to 10 (certainly).")})
     with transaction.atomic():
@@ -344,7 +376,7 @@ def invitation_answer_by_text(*, invitation_id: int, recommend: int, comment: st
         )
         if invitation is None:
             raise Http404
-        if invitation.status != SurveyInvitation.Status.INVITED or invitation.survey.status not in ANSWERABLE:
+        if answer_refusal(invitation) is not None:
             return "answered"
         before = audit.snapshot(invitation)
         invitation.status = SurveyInvitation.Status.ANSWERED

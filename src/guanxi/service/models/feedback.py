@@ -188,6 +188,10 @@ class SurveyInvitation(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=ContactChannel.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.INVITED)
     invited_at = models.DateTimeField(_("invited at"))
+    # When the invitation reached the customer: its text message was sent (sms._send), or, by phone, WeChat or email,
+    # when it was created (the agents' to-do list). It may be answered from then on (surveys.answer_refusal), while
+    # the rest of the survey is still being sent.
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     answered_at = models.DateTimeField(pgettext_lazy("survey", "answered at"), null=True, blank=True)
     recommend = models.PositiveSmallIntegerField(_("would recommend (0–10)"), null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
