@@ -253,3 +253,19 @@ def test_the_figures_read_a_constant_number_of_queries(users, customers, api, ke
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/satisfaction", {"by": "customer"}).json()) == 7  # + the sensitive one and 4 new
     assert len(many) == len(few)  # GROUP BY queries: the count does not grow with customers or answers
+
+
+def test_the_360_panel_counts_what_the_summary_counts_for_every_role(users, customers, api, key_survey):
+    """The panel reads one customer's visits and answers without the scope's ORs (customer_tickets,
+    customer_invitations); per role it must count exactly what satisfaction_summary counts for that customer."""
+    _figures(users, customers, api, key_survey)
+    for user in (users.am1, users.am2, users.lead1, users.bm1, users.bm2, users.exec1, users.agent1, users.agent2):
+        summary = {r["key"]: r for r in api(user).get("/satisfaction", {"by": "customer"}).json()}
+        for customer in (customers.c1, customers.c2, customers.c3):
+            response = api(user).get(f"/customers/{customer.pk}/overview", {"panels": "all"})
+            if response.status_code == 404:
+                continue
+            panel = response.json()["panels"]["satisfaction"]
+            row = summary.get(str(customer.pk), {"responses": 0, "satisfaction": None, "nps": None})
+            got = (panel["responses"], panel["satisfaction"], panel["nps"])
+            assert got == (row["responses"], row["satisfaction"], row["nps"]), (user.username, customer.name)

@@ -8,7 +8,7 @@ from guanxi.service import satisfaction
 
 
 def satisfaction_panel(*, user, customer) -> dict:
-    data = satisfaction.customer_satisfaction(user=user, customer_id=customer.pk)
+    data = satisfaction.customer_satisfaction(user=user, customer=customer)
     latest = data["latest"]
     if latest and latest.get("ticket_id"):
         latest["url"] = reverse("service:detail", args=[latest["ticket_id"]])
