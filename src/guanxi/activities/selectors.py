@@ -7,6 +7,9 @@ A user sees an activity when
 and never, without customers.access_sensitive_customer, an activity on a sensitive customer.
 """
 
+import operator
+from functools import reduce
+
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -15,7 +18,7 @@ from guanxi.activities.filters import ActivityFilters
 from guanxi.activities.models import Activity
 from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.roles import ScopeLevel
-from guanxi.core.scope import record_scope, restrict
+from guanxi.core.scope import RecordScope, record_scope, restrict
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.selectors import customer_queryset
 
@@ -34,17 +37,8 @@ def activity_queryset(*, user) -> QuerySet[Activity]:
     if scope.level is None:
         return activities.none()
     if scope.level != ScopeLevel.ALL:
-        on_visible_customer = Q(customer_id__in=restrict(Customer.objects.all(), user).values("pk"))
-        unit_or_owner = Q(owner_id=user.pk) if scope.level == ScopeLevel.OWN else Q(org_unit_id__in=scope.unit_ids)
-        participating = Exists(
-            Activity.participants.through.objects.filter(activity_id=OuterRef("pk"), user_id=user.pk)
-        )
-        activities = activities.filter(
-            on_visible_customer | (Q(customer__isnull=True) & unit_or_owner) | Q(owner_id=user.pk) | participating
-        )
-    if not scope.sees_sensitive:
-        activities = activities.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
-    return activities
+        activities = activities.filter(reduce(operator.or_, _visible_through(user, scope)))
+    return _without_sensitive(activities, scope)
 
 
 def activity_scope_parts(*, user) -> list[QuerySet[Activity]]:
@@ -56,15 +50,26 @@ def activity_scope_parts(*, user) -> list[QuerySet[Activity]]:
     scope = record_scope(user)
     if scope.level != ScopeLevel.OWN:
         return [activity_queryset(user=user)]
-    activities = Activity.objects.all()
-    if not scope.sees_sensitive:
-        activities = activities.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
-    taking_part = Activity.participants.through.objects.filter(user_id=user.pk).values("activity_id")
-    return [
-        activities.filter(customer_id__in=restrict(Customer.objects.all(), user).values("pk")),
-        activities.filter(owner_id=user.pk),
-        activities.filter(pk__in=taking_part),
-    ]
+    activities = _without_sensitive(Activity.objects.all(), scope)
+    return [activities.filter(condition) for condition in _visible_through(user, scope)]
+
+
+def _visible_through(user, scope: RecordScope) -> list[Q]:
+    """The ways an activity is visible to a user with scope "own", "team" or "branch" (the module docstring's rules):
+    activity_queryset ORs them, activity_scope_parts runs one query per condition."""
+    on_visible_customer = Q(customer_id__in=restrict(Customer.objects.all(), user).values("pk"))
+    owned = Q(owner_id=user.pk)
+    participating = Q(Exists(Activity.participants.through.objects.filter(activity_id=OuterRef("pk"), user_id=user.pk)))
+    if scope.level == ScopeLevel.OWN:  # a customer-less activity of scope "own" is one the user owns: `owned`
+        return [on_visible_customer, owned, participating]
+    unit_task = Q(customer__isnull=True) & Q(org_unit_id__in=scope.unit_ids)
+    return [on_visible_customer, unit_task, owned, participating]
+
+
+def _without_sensitive(activities: QuerySet[Activity], scope: RecordScope) -> QuerySet[Activity]:
+    if scope.sees_sensitive:
+        return activities
+    return activities.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
 
 
 def activity_list(*, user, filters: ActivityFilters, cursor: str | None = None, limit: int = 50) -> Page:

@@ -7,6 +7,9 @@ A user sees a ticket when
 and never, without customers.access_sensitive_customer, a ticket of a sensitive customer.
 """
 
+import operator
+from functools import reduce
+
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -17,7 +20,7 @@ from guanxi.core.models import OrgUnit
 from guanxi.core.names import full_name
 from guanxi.core.pagination import Page, _typed, decode_cursor, keyset_page
 from guanxi.core.roles import ScopeLevel
-from guanxi.core.scope import record_scope
+from guanxi.core.scope import RecordScope, record_scope
 from guanxi.core.selectors import users_in_scope
 from guanxi.service.filters import TicketFilters
 from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketSubType, TicketType
@@ -51,17 +54,8 @@ def ticket_queryset(*, user, team_id: int | None = None) -> QuerySet[Ticket]:
         tickets = tickets.filter(team_id=team_id)
     whole_team = team_id is not None and (scope.level == ScopeLevel.ALL or team_id in scope.unit_ids)
     if scope.level != ScopeLevel.ALL and not whole_team:
-        pending = Handover.objects.filter(ticket_id=OuterRef("pk"), status=Handover.Status.PENDING)
-        if scope.level == ScopeLevel.OWN:
-            mine = Q(customer__owner_id=user.pk)
-            addressed = pending.filter(to_user_id=user.pk)
-        else:
-            mine = Q(team_id__in=scope.unit_ids)
-            addressed = pending.filter(Q(to_user_id=user.pk) | Q(to_team_id__in=scope.unit_ids))
-        tickets = tickets.filter(mine | Q(owner_id=user.pk) | Q(receiver_id=user.pk) | Exists(addressed))
-    if not scope.sees_sensitive:
-        tickets = tickets.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
-    return tickets
+        tickets = tickets.filter(reduce(operator.or_, _visible_through(user, scope)))
+    return _without_sensitive(tickets, scope)
 
 
 def ticket_scope_parts(*, user) -> list[QuerySet[Ticket]]:
@@ -73,16 +67,27 @@ def ticket_scope_parts(*, user) -> list[QuerySet[Ticket]]:
     scope = record_scope(user)
     if scope.level != ScopeLevel.OWN:
         return [ticket_queryset(user=user)]
-    tickets = Ticket.objects.all()
-    if not scope.sees_sensitive:
-        tickets = tickets.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
-    handed = Handover.objects.filter(status=Handover.Status.PENDING, to_user_id=user.pk).values("ticket_id")
-    return [
-        tickets.filter(customer__owner_id=user.pk),
-        tickets.filter(owner_id=user.pk),
-        tickets.filter(receiver_id=user.pk),
-        tickets.filter(pk__in=handed),
-    ]
+    tickets = _without_sensitive(Ticket.objects.all(), scope)
+    return [tickets.filter(condition) for condition in _visible_through(user, scope)]
+
+
+def _visible_through(user, scope: RecordScope) -> list[Q]:
+    """The ways a ticket is visible to a user with scope "own", "team" or "branch" (the module docstring's rules):
+    ticket_queryset ORs them, ticket_scope_parts runs one query per condition."""
+    pending = Handover.objects.filter(ticket_id=OuterRef("pk"), status=Handover.Status.PENDING)
+    if scope.level == ScopeLevel.OWN:
+        mine = Q(customer__owner_id=user.pk)
+        addressed = pending.filter(to_user_id=user.pk)
+    else:
+        mine = Q(team_id__in=scope.unit_ids)
+        addressed = pending.filter(Q(to_user_id=user.pk) | Q(to_team_id__in=scope.unit_ids))
+    return [mine, Q(owner_id=user.pk), Q(receiver_id=user.pk), Q(Exists(addressed))]
+
+
+def _without_sensitive(tickets: QuerySet[Ticket], scope: RecordScope) -> QuerySet[Ticket]:
+    if scope.sees_sensitive:
+        return tickets
+    return tickets.filter(Q(customer__isnull=True) | Q(customer__sensitive=False))
 
 
 def ticket_rows(*, user, filters: TicketFilters, cursor: str | None = None, limit: int = 50) -> Page:
