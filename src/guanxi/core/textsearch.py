@@ -15,14 +15,16 @@ Either way the index only narrows the candidates; a case-insensitive substring t
 No query sorts the matches: a frequent term (有限 is in half of all company names) must stop at the LIMIT. See
 docs/search.md for the reasons and the measurements.
 
-The ``*_sql`` functions build the DDL that migrations run (see customers/migrations/0004_search_indexes.py). Their
-output is part of existing migrations: change it only together with a new migration.
+The ``*_sql`` functions build the DDL that migrations run (see customers/migrations/0004_search_indexes.py), and
+``BigramIndexes`` is the migration operation that indexes further columns with it. Their output is part of existing
+migrations: change it only together with a new migration.
 """
 
 import time
 import unicodedata
 
-from django.db import connections
+from django.db import connections, router
+from django.db.migrations.operations.base import Operation
 from django.db.models import BooleanField, F, Func, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
@@ -273,3 +275,61 @@ def sqlite_drop_bigram_index_sql(table: str, column: str) -> list[str]:
     return [f'DROP TRIGGER IF EXISTS "{fts}_{event}"' for event in ("insert", "delete", "update")] + [
         f'DROP TABLE IF EXISTS "{fts}"'
     ]
+
+
+class BigramIndexes(Operation):
+    """Migration operation: a bigram index on each (table, column, PostgreSQL index name) of `indexes` — the GIN
+    expression index on PostgreSQL, the FTS5 table and its triggers on SQLite — dropped again when unapplied.
+    Database objects only, no model state; the bigram function and SQLite's positions table come from
+    customers/migrations/0004_search_indexes.py, which every migration using this depends on.
+
+    `existing_rows`: the tables may already hold many rows, so PostgreSQL builds with more memory and analyses them
+    afterwards (the planner must know frequent bigrams from rare ones); False for a table created in the same
+    migration. An operation rather than RunPython so that `guanxi sqlmigrate` shows the DDL.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, indexes: list[tuple[str, str, str]], existing_rows: bool = True):
+        self.indexes = [tuple(index) for index in indexes]
+        self.existing_rows = existing_rows
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if router.allow_migrate(schema_editor.connection.alias, app_label):
+            for statement in self.create_sql(schema_editor.connection.vendor):
+                schema_editor.execute(statement, params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if router.allow_migrate(schema_editor.connection.alias, app_label):
+            for statement in self.drop_sql(schema_editor.connection.vendor):
+                schema_editor.execute(statement, params=None)
+
+    def create_sql(self, vendor: str) -> list[str]:
+        if vendor == "postgresql":
+            tables = list(dict.fromkeys(table for table, _column, _index in self.indexes))
+            return [
+                *(["SET LOCAL maintenance_work_mem = '256MB'"] if self.existing_rows else []),
+                *(postgresql_bigram_index_sql(table, column, index) for table, column, index in self.indexes),
+                *([f"ANALYZE {table}" for table in tables] if self.existing_rows else []),
+            ]
+        if vendor == "sqlite":
+            return [sql for table, column, _index in self.indexes for sql in sqlite_bigram_index_sql(table, column)]
+        return []
+
+    def drop_sql(self, vendor: str) -> list[str]:
+        if vendor == "postgresql":
+            return [f"DROP INDEX IF EXISTS {index}" for _table, _column, index in self.indexes]
+        if vendor == "sqlite":
+            return [sql for table, column, _ in self.indexes for sql in sqlite_drop_bigram_index_sql(table, column)]
+        return []
+
+    def describe(self) -> str:
+        return "Bigram search index on " + ", ".join(f"{table}.{column}" for table, column, _index in self.indexes)
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return "bigram_indexes"

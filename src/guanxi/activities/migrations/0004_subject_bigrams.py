@@ -10,28 +10,6 @@ from django.db import migrations
 
 from guanxi.core import textsearch
 
-TABLE, COLUMN, INDEX = "activities_activity", "subject", "activity_subject_bigram_idx"
-
-
-def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute("SET LOCAL maintenance_work_mem = '256MB'", params=None)
-        schema_editor.execute(textsearch.postgresql_bigram_index_sql(TABLE, COLUMN, INDEX), params=None)
-        schema_editor.execute(f"ANALYZE {TABLE}", params=None)
-    elif vendor == "sqlite":
-        for statement in textsearch.sqlite_bigram_index_sql(TABLE, COLUMN):
-            schema_editor.execute(statement, params=None)
-
-
-def drop(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}", params=None)
-    elif vendor == "sqlite":
-        for statement in textsearch.sqlite_drop_bigram_index_sql(TABLE, COLUMN):
-            schema_editor.execute(statement, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -39,4 +17,4 @@ class Migration(migrations.Migration):
         ("customers", "0004_search_indexes"),
     ]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [textsearch.BigramIndexes([("activities_activity", "subject", "activity_subject_bigram_idx")])]

@@ -25,31 +25,14 @@ INDEXES = [
 SENSITIVE_INDEX = "customers_sensitive_ids_idx"
 
 
-def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
+def create_sensitive_index(apps, schema_editor):
     schema_editor.execute(
         f'CREATE INDEX IF NOT EXISTS "{SENSITIVE_INDEX}" ON "customers_customer" ("id") WHERE "sensitive"', params=None
     )
-    for table, column, index in INDEXES:
-        if vendor == "postgresql":
-            schema_editor.execute(textsearch.postgresql_bigram_index_sql(table, column, index), params=None)
-        elif vendor == "sqlite":
-            for statement in textsearch.sqlite_bigram_index_sql(table, column):
-                schema_editor.execute(statement, params=None)
-    if vendor == "postgresql":
-        for table in sorted({table for table, _column, _index in INDEXES}):
-            schema_editor.execute(f"ANALYZE {table}", params=None)
 
 
-def drop(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
+def drop_sensitive_index(apps, schema_editor):
     schema_editor.execute(f'DROP INDEX IF EXISTS "{SENSITIVE_INDEX}"', params=None)
-    for table, column, index in INDEXES:
-        if vendor == "postgresql":
-            schema_editor.execute(f"DROP INDEX IF EXISTS {index}", params=None)
-        elif vendor == "sqlite":
-            for statement in textsearch.sqlite_drop_bigram_index_sql(table, column):
-                schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
@@ -58,4 +41,7 @@ class Migration(migrations.Migration):
         ("customers", "0004_search_indexes"),
     ]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [
+        migrations.RunPython(create_sensitive_index, drop_sensitive_index, elidable=False),
+        textsearch.BigramIndexes(INDEXES),
+    ]

@@ -18,29 +18,15 @@ INDEXES = {"title": "article_revision_title_bigram_idx", "search_text": "article
 SEARCH_MAX_POSITION = 10_300  # guanxi.service.models.knowledge.SEARCH_MAX_POSITION when this migration was written
 
 
-def create_search_indexes(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        for column, index in INDEXES.items():
-            schema_editor.execute(textsearch.postgresql_bigram_index_sql(TABLE, column, index), params=None)
-    elif vendor == "sqlite":
+def extend_sqlite_positions(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
         positions = textsearch.SQLITE_POSITIONS_TABLE
         numbers = f"WITH RECURSIVE p(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM p WHERE n < {SEARCH_MAX_POSITION})"  # noqa: S608
         schema_editor.execute(f'INSERT OR IGNORE INTO "{positions}" (n) {numbers} SELECT n FROM p', params=None)  # noqa: S608
-        for column in INDEXES:
-            for statement in textsearch.sqlite_bigram_index_sql(TABLE, column):
-                schema_editor.execute(statement, params=None)
 
 
-def drop_search_indexes(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        for index in INDEXES.values():
-            schema_editor.execute(f"DROP INDEX IF EXISTS {index}", params=None)
-    elif vendor == "sqlite":
-        for column in INDEXES:
-            for statement in textsearch.sqlite_drop_bigram_index_sql(TABLE, column):
-                schema_editor.execute(statement, params=None)
+def shrink_sqlite_positions(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(
             f'DELETE FROM "{textsearch.SQLITE_POSITIONS_TABLE}" WHERE n > {textsearch.SQLITE_MAX_POSITION}',  # noqa: S608
             params=None,
@@ -377,5 +363,6 @@ class Migration(migrations.Migration):
             model_name="ticketarticle",
             constraint=models.UniqueConstraint(fields=("ticket", "article"), name="ticket_article_unique"),
         ),
-        migrations.RunPython(create_search_indexes, drop_search_indexes, elidable=False),
+        migrations.RunPython(extend_sqlite_positions, shrink_sqlite_positions, elidable=False),
+        textsearch.BigramIndexes([(TABLE, column, index) for column, index in INDEXES.items()], existing_rows=False),
     ]
