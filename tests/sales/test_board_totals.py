@@ -162,24 +162,20 @@ class Sequence:
             },
         )
 
-    def step(self):
-        operation = self.rng.choices(
-            [
-                self.create,
-                self.edit,
-                self.move,
-                self.close,
-                self.flip_sensitive,
-                self.transfer,
-                self.merge,
-                self.convert,
-            ],
-            weights=[6, 4, 6, 2, 2, 2, 1, 1],
-        )[0]
-        if operation in (self.edit, self.move, self.close) and not Opportunity.objects.exists():
-            operation = self.create
-        operation()
-        return operation.__name__
+    def operations(self, count: int) -> list:
+        """Every kind once (in random order), then `count` more drawn by weight."""
+        kinds = [
+            self.create,
+            self.edit,
+            self.move,
+            self.close,
+            self.flip_sensitive,
+            self.transfer,
+            self.merge,
+            self.convert,
+        ]
+        first = [self.create, *self.rng.sample(kinds, len(kinds))]
+        return first + self.rng.choices(kinds, weights=[6, 4, 6, 2, 2, 2, 1, 1], k=count)
 
 
 @pytest.mark.django_db
@@ -187,8 +183,9 @@ class Sequence:
 def test_after_every_random_service_operation_the_stored_totals_equal_the_deals(users, org, seed):
     sequence = Sequence(users, seed)
     done = []
-    for _ in range(40):
-        done.append(sequence.step())
+    for operation in sequence.operations(40):
+        operation()
+        done.append(operation.__name__)
         assert board_totals.differences() == {}, done
     assert Opportunity.objects.filter(status=Opportunity.Status.OPEN).exists()
     assert_boards_right(users, org)
