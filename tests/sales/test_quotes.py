@@ -265,6 +265,17 @@ def test_quotes_panel_and_list_query_count(users, customers, catalogue, api, dja
     assert len(response.json()["items"]) == 5
     panels = client.get(f"/customers/{customers.c1.pk}/overview", {"panels": "all"}).json()["panels"]
     assert len(panels["quotes"]) == 5
+    newest = Quote.objects.filter(customer=customers.c1).order_by("-created_at", "-id").first()
+    assert panels["quotes"][0] == {
+        "id": newest.pk,
+        "number": newest.number,
+        "revision": newest.revision,
+        "title": newest.title,
+        "status": newest.status,
+        "status_label": str(newest.get_status_display()),
+        "approval_label": str(newest.get_approval_display()),
+        "total": str(newest.total),
+    }
     assert api(users.am2).get("/quotes").json()["items"] == []
 
 
@@ -299,3 +310,24 @@ def test_lines_are_priced_and_validated_in_queries_independent_of_their_number(u
         expected = [products.price_for(p, industrial, timezone.localdate()) for p in chosen]
         assert [line.unit_price for line in quote.lines.order_by("position")] == expected
     assert counts[0] == counts[1]
+
+
+def test_the_contracts_panel_lists_the_customers_contracts_newest_first(users, customers, api):
+    from tests.sales.test_quotes_fixtures import make_contract, signed_contract
+
+    older = make_contract(users.am1, customers.c1, D("500.00"))
+    newer = signed_contract(users.am1, customers.c1, D("300.00"))
+    make_contract(users.am2, customers.c2, D("700.00"))  # another customer's: not on c1's panel
+    panel = api(users.lead1).get(f"/customers/{customers.c1.pk}/overview", {"panels": "all"}).json()["panels"]
+    assert [row["id"] for row in panel["contracts"]] == [newer.pk, older.pk]
+    newer.refresh_from_db()
+    assert panel["contracts"][0] == {
+        "id": newer.pk,
+        "number": newer.number,
+        "title": newer.title,
+        "status": newer.status,
+        "status_label": str(newer.get_status_display()),
+        "start_date": newer.start_date.isoformat(),
+        "end_date": newer.end_date.isoformat(),
+        "value": str(newer.value),
+    }

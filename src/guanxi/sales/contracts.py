@@ -57,6 +57,14 @@ def contract_queryset(*, user) -> QuerySet[Contract]:
     return customer_scoped(Contract.objects.all(), user)
 
 
+def customer_contracts(*, user, customer) -> QuerySet[Contract]:
+    """contract_queryset(user) narrowed to a customer the caller already sees (e.g. the 360 view): a contract is
+    visible through its customer, so the customer's own rows need only the permission, no scope join."""
+    if not user.has_perm("sales.view_contract"):
+        return Contract.objects.none()
+    return Contract.objects.filter(customer_id=customer.pk)
+
+
 def contract_list(
     *, user, customer_id: int | None = None, status: str | None = None, cursor: str | None = None, limit: int = 50
 ) -> Page:

@@ -49,6 +49,13 @@ def quote_queryset(*, user) -> QuerySet[Quote]:
     return customer_scoped(Quote.objects.all(), user)
 
 
+def customer_quotes(*, user, customer) -> QuerySet[Quote]:
+    """quote_queryset(user) narrowed to a customer the caller already sees (see contracts.customer_contracts)."""
+    if not user.has_perm("sales.view_quote"):
+        return Quote.objects.none()
+    return Quote.objects.filter(customer_id=customer.pk)
+
+
 def quote_list(
     *,
     user,

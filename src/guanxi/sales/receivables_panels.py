@@ -8,8 +8,13 @@ from guanxi.customers.panels import Panel, register
 
 # contracts_search registers the search kinds "quotes" and "contracts"; products_admin the back office.
 from guanxi.sales import contracts, contracts_search, products_admin, quotes, receivables  # noqa: F401
+from guanxi.sales.models import Contract, Quote
 
 PANEL_ROWS = 10
+# The panels read values() rows (fewer than a model instance each); labels from the choices, once.
+CONTRACT_STATUS = dict(Contract.Status.choices)
+QUOTE_STATUS = dict(Quote.Status.choices)
+QUOTE_APPROVAL = dict(Quote.Approval.choices)
 
 
 def receivables_panel(*, user, customer) -> dict:
@@ -17,36 +22,31 @@ def receivables_panel(*, user, customer) -> dict:
 
 
 def contracts_panel(*, user, customer) -> list[dict]:
-    rows = contracts.contract_queryset(user=user).filter(customer=customer).order_by("-created_at", "-id")
+    rows = contracts.customer_contracts(user=user, customer=customer).order_by("-created_at", "-id")
+    fields = ("id", "number", "title", "status", "start_date", "end_date", "value")
     return [
         {
-            "id": c.id,
-            "number": c.number,
-            "title": c.title,
-            "status": c.status,
-            "status_label": str(c.get_status_display()),
-            "start_date": c.start_date.isoformat(),
-            "end_date": c.end_date.isoformat(),
-            "value": str(c.value),
+            **row,
+            "status_label": str(CONTRACT_STATUS[row["status"]]),
+            "start_date": row["start_date"].isoformat(),
+            "end_date": row["end_date"].isoformat(),
+            "value": str(row["value"]),
         }
-        for c in rows[:PANEL_ROWS]
+        for row in rows.values(*fields)[:PANEL_ROWS]
     ]
 
 
 def quotes_panel(*, user, customer) -> list[dict]:
-    rows = quotes.quote_queryset(user=user).filter(customer=customer).order_by("-created_at", "-id")
+    rows = quotes.customer_quotes(user=user, customer=customer).order_by("-created_at", "-id")
+    fields = ("id", "number", "revision", "title", "status", "approval", "total")
     return [
         {
-            "id": q.id,
-            "number": q.number,
-            "revision": q.revision,
-            "title": q.title,
-            "status": q.status,
-            "status_label": str(q.get_status_display()),
-            "approval_label": str(q.get_approval_display()),
-            "total": str(q.total),
+            **{key: row[key] for key in fields if key not in ("approval", "total")},
+            "status_label": str(QUOTE_STATUS[row["status"]]),
+            "approval_label": str(QUOTE_APPROVAL[row["approval"]]),
+            "total": str(row["total"]),
         }
-        for q in rows[:PANEL_ROWS]
+        for row in rows.values(*fields)[:PANEL_ROWS]
     ]
 
 
