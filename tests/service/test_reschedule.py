@@ -9,9 +9,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from guanxi.core.models import AuditLog, OrgUnit
-from guanxi.service import reschedule, sla, tasks
+from guanxi.service import reschedule, services, sla, tasks
 from guanxi.service.clock import SHANGHAI, WorkCalendar, add_working_time, due_time, resume
 from guanxi.service.models import Holiday, SlaTarget, Ticket, TicketEvent
+from tests.conftest import fresh
 from tests.service.factories import Clock, at, ensure_reference_data, make_ticket, move
 
 REAL_START = reschedule.start  # taken before the autouse fixture replaces it
@@ -330,3 +331,20 @@ def test_a_24x7_clock_never_moves(start, target, added):
     assume(ticket.resolution_due_at > start)
     history = sla.ClockHistory(start=start, resolution_start=start)
     assert reschedule.rescheduled(ticket, target=target, calendar=calendar, history=history, now=start) == {}
+
+
+def test_a_new_priority_counts_the_pauses_and_the_reopening_too(users, customers, monkeypatch):
+    """Re-prioritising goes through the same rule: from the last reopening, the pauses left out."""
+    clock = Clock(monkeypatch, at(2026, 3, 2, 9, 0))  # Monday
+    ticket = move(make_ticket(users.agent1, customers.c1), users.agent1, "accept", "start", "resolve")
+    clock.set(at(2026, 3, 3, 9, 0))
+    move(ticket, users.agent1, "reopen")
+    clock.set(at(2026, 3, 3, 10, 0))
+    move(ticket, users.agent1, "start", "wait")
+    clock.set(at(2026, 3, 3, 11, 0))
+    ticket = move(ticket, users.agent1, "start")
+    assert ticket.resolution_due_at == at(2026, 3, 4, 9, 0)
+    ticket = services.ticket_update(
+        actor=fresh(users.agent1), ticket_id=ticket.pk, version=ticket.version, data={"priority": "low"}
+    )  # 720 minutes from Tuesday 09:00 and an hour paused: Wednesday 13:00
+    assert ticket.resolution_due_at == ticket.sla_due_at == at(2026, 3, 4, 13, 0)

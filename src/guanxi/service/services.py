@@ -22,10 +22,9 @@ from guanxi.core.errors import Conflict
 from guanxi.core.models import OrgUnit
 from guanxi.core.permissions import require
 from guanxi.core.selectors import org_unit_of
-from guanxi.core.versioning import check_version, update_versioned
+from guanxi.core.versioning import check_version, save_if_version, update_versioned
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import customer_queryset
-from guanxi.customers.services import _save_versioned
 from guanxi.service import notices, reschedule, return_visits, rollups, selectors, sla
 from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketSubType
 from guanxi.service.models.config import Grade
@@ -114,7 +113,8 @@ def ticket_create(*, actor, data: dict) -> Ticket:
 def ticket_update(*, actor, ticket_id: int, version: int, data: dict) -> Ticket:
     """Edit an open ticket (subject, description, priority, sub-type, contact; link an unknown caller to a customer).
 
-    A new priority or customer (grade) recomputes the deadlines from the ticket's creation.
+    A new priority or customer (grade) recomputes the deadlines by the one rule (sla.deadlines) from the ticket's
+    clock history: its creation, its last reopening, its pauses.
     """
     require(actor, "service.change_ticket")
     data = {key: value for key, value in _input(data).items() if key in UPDATABLE}
@@ -134,11 +134,11 @@ def ticket_update(*, actor, ticket_id: int, version: int, data: dict) -> Ticket:
             if ticket.status == S.WAITING:
                 raise ValidationError({"priority": _("Resume the ticket before changing its priority or customer.")})
             ticket.sla_grade = grade
-            sla.set_deadlines(ticket, start=ticket.created_at)
+            sla.set_deadlines(ticket, history=reschedule.clock_histories([ticket])[ticket.pk])
         changes = audit.diff(before, audit.snapshot(ticket))
         if not changes:
             return ticket
-        _save_versioned(ticket, version, [name for name in changes if name not in ("version", "updated_at")])
+        save_if_version(ticket, version, [name for name in changes if name not in ("version", "updated_at")])
         _event(ticket, actor, TicketEvent.Kind.UPDATED, note=", ".join(sorted(changes)))
         rollups.refresh([ticket.pk])
         audit.record(actor=actor, action="update", instance=ticket, changes=changes)
@@ -198,7 +198,7 @@ def ticket_transition(
             sla.restart_resolution(ticket, now=now)
         ticket.status = target
         changes = audit.diff(before, audit.snapshot(ticket))
-        _save_versioned(ticket, version, [name for name in changes if name not in ("version", "updated_at")])
+        save_if_version(ticket, version, [name for name in changes if name not in ("version", "updated_at")])
         _event(ticket, actor, EVENT_OF[action], from_status=previous, to_status=target, note=note, at=now)
         rollups.refresh([ticket.pk])
         audit.record(actor=actor, action=action, instance=ticket, changes=changes)
@@ -271,7 +271,7 @@ def handover_request(
             reason=reason,
             expires_at=now + HANDOVER_TIMEOUT,
         )
-        _save_versioned(ticket, version, ["status"])  # bumps the version: the ticket now has a request
+        save_if_version(ticket, version, ["status"])  # bumps the version: the ticket now has a request
         _event(ticket, actor, TicketEvent.Kind.HANDOVER_REQUESTED, note=reason, at=now)
         audit.record(
             actor=actor,
@@ -322,7 +322,7 @@ def _handover_answer(*, actor, ticket_id: int, accept: bool, note: str) -> tuple
         if accept:
             ticket.owner = actor
             ticket.team = org_unit_of(actor) or handover.to_team or ticket.team
-        _save_versioned(ticket, ticket.version, ["owner", "team"] if accept else ["status"])
+        save_if_version(ticket, ticket.version, ["owner", "team"] if accept else ["status"])
         if accept:
             rollups.refresh([ticket.pk])  # the ticket now counts for the receiver's team
         kind = TicketEvent.Kind.HANDOVER_ACCEPTED if accept else TicketEvent.Kind.HANDOVER_DECLINED

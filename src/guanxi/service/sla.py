@@ -130,12 +130,13 @@ def deadlines(*, target: SlaTarget, calendar: clock.WorkCalendar, history: Clock
     )
 
 
-def set_deadlines(ticket: Ticket, *, start: datetime) -> None:
-    """Response and resolution deadlines of a new (or re-prioritised) ticket from `start`; resets the sweep state."""
+def set_deadlines(ticket: Ticket, *, start: datetime | None = None, history: ClockHistory | None = None) -> None:
+    """Response and resolution deadlines of a new ticket from `start`, or of a re-prioritised one from its clock
+    `history` (reschedule.clock_histories: its start, last reopening and pauses); resets the sweep state."""
     target = target_for(ticket_type=ticket.ticket_type, priority=ticket.priority, grade=ticket.sla_grade)
     ticket.around_the_clock = is_around_the_clock(ticket.ticket_type)
     calendar = ticket_calendar(ticket)
-    history = ClockHistory(start=start, resolution_start=start)
+    history = history or ClockHistory(start=start, resolution_start=start)
     ticket.response_due_at, ticket.resolution_due_at = deadlines(target=target, calendar=calendar, history=history)
     ticket.sla_due_at = ticket.resolution_due_at if ticket.responded_at else ticket.response_due_at
     ticket.sla_state = Ticket.SlaState.ON_TIME
