@@ -6,16 +6,16 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from guanxi.core.errors import StaleVersion
 from guanxi.core.models import AuditLog
-from guanxi.core.versioning import check_version, save_versioned, update_versioned
+from guanxi.core.versioning import check_version, save_if_version, save_versioned, update_versioned
 from guanxi.customers.models import Customer
 from guanxi.service.models import Holiday
-from tests.conftest import build_org, build_users, make_customer
+from tests.conftest import build_org, build_users, credit_code, make_customer
 
 DAY = datetime.date(2031, 10, 1)
 
@@ -153,7 +153,6 @@ def test_two_concurrent_edits_of_one_version_let_exactly_one_win():
     build_org()
     admin = build_users()["admin"]
     holiday = _holiday()
-    barrier, outcomes = threading.Barrier(2), []
 
     def slow_rename(name):
         def apply(h: Holiday) -> None:
@@ -163,21 +162,9 @@ def test_two_concurrent_edits_of_one_version_let_exactly_one_win():
         return apply
 
     def edit(name):
-        try:
-            barrier.wait(timeout=30)
-            outcomes.append(
-                update_versioned(Holiday.objects.all(), holiday.pk, actor=admin, version=1, apply=slow_rename(name))
-            )
-        except Exception as exc:  # noqa: BLE001 - the test inspects each outcome
-            outcomes.append(exc)
-        finally:
-            connection.close()
+        return update_versioned(Holiday.objects.all(), holiday.pk, actor=admin, version=1, apply=slow_rename(name))
 
-    threads = [threading.Thread(target=edit, args=(name,)) for name in ("甲", "乙")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = _side_by_side(edit, "甲", "乙")
 
     winners = [o for o in outcomes if isinstance(o, Holiday)]
     losers = [o for o in outcomes if isinstance(o, StaleVersion)]
@@ -186,3 +173,104 @@ def test_two_concurrent_edits_of_one_version_let_exactly_one_win():
     stored = Holiday.objects.get(pk=holiday.pk)
     assert (stored.name, stored.version) == (winners[0].name, 2)
     assert AuditLog.objects.filter(object_type="service.holiday", action="update").count() == 1
+
+
+# save_if_version: the conditional UPDATE … WHERE version = N of the paths that read without a row lock.
+
+
+def test_save_if_version_writes_the_fields_and_moves_the_version_on(db, users):
+    customer = make_customer(users.am1)
+    Customer.objects.filter(pk=customer.pk).update(updated_at=customer.updated_at - datetime.timedelta(days=1))
+    customer = Customer.objects.get(pk=customer.pk)
+    before = customer.updated_at
+    customer.address, customer.area = "新地址", "不保存"
+
+    save_if_version(customer, 1, ["address"])
+
+    stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.address, stored.version) == ("新地址", 2)
+    assert stored.area != "不保存"  # only `fields` are written
+    assert stored.updated_at > before
+    assert (customer.version, customer.updated_at) == (2, stored.updated_at)
+
+
+def test_save_if_version_refuses_a_stale_version_and_writes_nothing(db, users):
+    customer = make_customer(users.am1)
+    Customer.objects.filter(pk=customer.pk).update(version=3)  # two edits landed since the client read version 1
+    stored_before = Customer.objects.values("address", "updated_at").get(pk=customer.pk)
+    customer.address = "新地址"
+
+    with pytest.raises(StaleVersion) as raised:
+        save_if_version(customer, 1, ["address"])
+
+    assert raised.value.current_version == 3
+    assert Customer.objects.values("address", "updated_at").get(pk=customer.pk) == stored_before
+    assert Customer.objects.get(pk=customer.pk).version == 3
+    assert customer.version == 1
+
+
+def test_save_if_version_serves_a_model_without_updated_at(db):
+    holiday = _holiday()
+    holiday.name = "国庆节"
+
+    save_if_version(holiday, 1, ["name"])
+
+    assert Holiday.objects.filter(pk=holiday.pk).values_list("name", "version").get() == ("国庆节", 2)
+    assert holiday.version == 2
+
+
+def test_save_if_version_names_a_value_taken_meanwhile_as_the_api_does(db, users):
+    taken = make_customer(users.am1, credit_code=credit_code())
+    customer = make_customer(users.am1, credit_code=credit_code())
+    customer.credit_code = taken.credit_code
+
+    with pytest.raises(ValidationError) as raised, transaction.atomic():
+        save_if_version(customer, 1, ["address", "credit_code"], api_names={"credit_code": "uscc"})
+
+    assert list(raised.value.message_dict) == ["uscc"]
+    assert Customer.objects.get(pk=customer.pk).version == 1
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_of_two_concurrent_saves_of_one_version_exactly_one_lands():
+    """No lock is taken before the UPDATE: the second UPDATE waits for the first's row lock, then finds the row at
+    version 2 and matches nothing."""
+    holiday = _holiday()
+
+    def save(name):
+        copy = Holiday.objects.get(pk=holiday.pk)
+        with transaction.atomic():
+            copy.name = name
+            save_if_version(copy, 1, ["name"])  # both clients read version 1
+            time.sleep(0.3)  # hold the row while the other UPDATE arrives
+        return copy
+
+    outcomes = _side_by_side(save, "甲", "乙")
+
+    winners = [o for o in outcomes if isinstance(o, Holiday)]
+    losers = [o for o in outcomes if isinstance(o, StaleVersion)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    assert losers[0].current_version == 2
+    assert Holiday.objects.filter(pk=holiday.pk).values_list("name", "version").get() == (winners[0].name, 2)
+
+
+def _side_by_side(work, *args) -> list:
+    """work(arg) in one thread per arg, all released at once; each result or exception, in the order they ended."""
+    barrier, outcomes = threading.Barrier(len(args)), []
+
+    def run(arg):
+        try:
+            barrier.wait(timeout=30)
+            outcomes.append(work(arg))
+        except Exception as exc:  # noqa: BLE001 - the test inspects each outcome
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(arg,)) for arg in args]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

@@ -30,8 +30,7 @@ from guanxi.core.permissions import require
 from guanxi.core.scope import restrict
 from guanxi.core.selectors import org_unit_of
 from guanxi.core.spreadsheets import xlsx_row
-from guanxi.core.versioning import check_version
-from guanxi.customers.services import _save_versioned
+from guanxi.core.versioning import check_version, save_if_version
 
 TEXT_FIELDS = ("summary", "plans", "problems")
 TEXT_LIMIT = 10_000
@@ -177,7 +176,7 @@ def report_update(*, actor, report_id: int, version: int, data: dict) -> WorkRep
             setattr(report, name, value)
         changes = audit.diff(before, audit.snapshot(report, list(texts)))
         if changes:
-            _save_versioned(report, version, list(changes))
+            save_if_version(report, version, list(changes))
             audit.record(actor=actor, action="update", instance=report, changes=changes)
     return report
 
@@ -193,7 +192,7 @@ def report_submit(*, actor, report_id: int, version: int) -> WorkReport:
         report.activity_snapshot = report_items(report)
         report.status = WorkReport.Status.SUBMITTED
         report.submitted_at = timezone.now()
-        _save_versioned(report, version, ["activity_snapshot", "status", "submitted_at"])
+        save_if_version(report, version, ["activity_snapshot", "status", "submitted_at"])
         audit.record(
             actor=actor,
             action="submit",
@@ -227,7 +226,7 @@ def report_review(*, actor, report_id: int, version: int, comment: str, decision
         if decision == "returned":
             report.activity_snapshot = []
             report.submitted_at = None
-        _save_versioned(
+        save_if_version(
             report,
             version,
             ["review_comment", "reviewer", "reviewed_at", "status", "activity_snapshot", "submitted_at"],

@@ -17,9 +17,9 @@ from guanxi.core import audit, audit_access
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
 from guanxi.core.selectors import org_unit_of, users_in_scope
+from guanxi.core.versioning import save_if_version
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import customer_queryset
-from guanxi.customers.services import _save_versioned
 
 # The fields clients write (API names).
 ACTIVITY_FIELDS = (
@@ -106,7 +106,7 @@ def activity_update(*, actor, activity_id: int, version: int, data: dict) -> Act
         if visit_changed or "customer" in changes:
             # The customers before the activity row (lock order: activities.last_visits.lock_customers).
             lock_customers([before["customer"], activity.customer_id])
-        _save_versioned(activity, version, fields or ["subject"])  # only relations changed: bump the version
+        save_if_version(activity, version, fields or ["subject"])  # only relations changed: bump the version
         if visit_changed:
             refresh_last_visits([before["customer"], activity.customer_id])
         if "contacts" in changes:

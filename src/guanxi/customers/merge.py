@@ -40,10 +40,11 @@ from django.utils.translation import gettext as _
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
+from guanxi.core.versioning import save_if_version
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.normalize import name_key
 from guanxi.customers.selectors import customer_queryset
-from guanxi.customers.services import CUSTOMER_FIELDS, _full_clean, _save_versioned
+from guanxi.customers.services import API_NAMES, CUSTOMER_FIELDS, _full_clean
 
 Side = Literal["survivor", "merged"]
 SURVIVOR: Side = "survivor"
@@ -149,7 +150,7 @@ def customer_merge(
         merged.archived_at = merged.archived_at or now
         for code in taken_codes:
             setattr(merged, code, None)
-        _save_versioned(merged, merged_version, ["merged_into", "archived_at", *taken_codes])
+        save_if_version(merged, merged_version, ["merged_into", "archived_at", *taken_codes], api_names=API_NAMES)
 
         moved = {
             "members": _move_members(actor, survivor, merged, now),
@@ -160,7 +161,8 @@ def customer_merge(
         if "name" in changed:
             survivor.name_key = name_key(survivor.name)
             changed.append("name_key")
-        _save_versioned(survivor, survivor_version, changed)  # the version moves even when no field changed
+        # The version moves even when no field changed.
+        save_if_version(survivor, survivor_version, changed, api_names=API_NAMES)
         swapped = _give_back_codes(survivor_before, merged, taken_codes)
 
         tags_before = sorted(tag.name for tag in survivor.tags.all())

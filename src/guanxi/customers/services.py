@@ -14,6 +14,7 @@ from guanxi.core.permissions import require
 from guanxi.core.roles import ACCOUNT_MANAGER, ScopeLevel, user_roles
 from guanxi.core.scope import record_scope
 from guanxi.core.selectors import org_unit_of, users_in_scope
+from guanxi.core.versioning import save_if_version
 from guanxi.customers import selectors
 from guanxi.customers.models import Category, Contact, Customer, Region, Tag
 from guanxi.customers.normalize import name_key
@@ -115,7 +116,7 @@ def customer_update(*, actor, customer_id: int, version: int, data: dict) -> Cus
         if "name" in changes:
             customer.name_key = name_key(customer.name)
             fields.append("name_key")
-        _save_versioned(customer, version, fields)
+        save_if_version(customer, version, fields, api_names=API_NAMES)
         if "tags" in changes:
             customer.tags.set(_tags(tags))
         audit.record(actor=actor, action="update", instance=customer, changes=changes)
@@ -226,7 +227,7 @@ def contact_update(*, actor, contact_id: int, version: int, data: dict) -> Conta
             successor = _next_primary(contact.customer_id, without=contact.pk)
             if successor is None:
                 raise ValidationError({"primary": _("The only contact of a customer is its primary contact.")})
-        _save_versioned(contact, version, list(changes))
+        save_if_version(contact, version, list(changes), api_names=API_NAMES)
         audit.record(actor=actor, action="update", instance=contact, changes=changes)
         if successor is not None:
             _make_primary(actor, successor)
@@ -342,33 +343,6 @@ def _save_unique(customer: Customer) -> None:
         raise ValidationError({field: _("Another customer already has this value.")}) from exc
 
 
-def _save_versioned(instance, version: int, fields: list[str]) -> None:
-    """UPDATE … WHERE version = read version: of two concurrent writers exactly one wins, the other gets 409."""
-    model = type(instance)
-    values = {
-        model._meta.get_field(name).attname: getattr(instance, model._meta.get_field(name).attname) for name in fields
-    }
-    now = timezone.now()
-    try:
-        # No savepoint: an IntegrityError is raised on, so the caller's transaction is rolled back anyway.
-        with transaction.atomic(savepoint=False):
-            updated = model.objects.filter(pk=instance.pk, version=version).update(
-                **values, version=version + 1, updated_at=now
-            )
-    except IntegrityError as exc:
-        # Name the column the database complained about ("Key (credit_code)=…" / "customers_customer.credit_code").
-        text = str(exc)
-        attnames = {name: model._meta.get_field(name).attname for name in fields}
-        field = next((n for n, a in attnames.items() if f"({a})" in text or f".{a}" in text), fields[0])
-        raise ValidationError({API_NAMES.get(field, field): _("Another record already has this value.")}) from exc
-    if updated != 1:
-        # Lost the race: the row moved on after we read it. Name the version that won, as the early check does
-        # (read committed: this statement sees the winner's commit).
-        raise StaleVersion(model.objects.filter(pk=instance.pk).values_list("version", flat=True).first())
-    instance.version = version + 1
-    instance.updated_at = now
-
-
 def _set_archived(actor, customer_id: int, version: int | None, *, archive: bool) -> Customer:
     require(actor, "customers.delete_customer")
     with transaction.atomic():
@@ -380,7 +354,7 @@ def _set_archived(actor, customer_id: int, version: int | None, *, archive: bool
             return customer
         before = customer.archived_at
         customer.archived_at = timezone.now() if archive else None
-        _save_versioned(customer, read_version, ["archived_at"])
+        save_if_version(customer, read_version, ["archived_at"], api_names=API_NAMES)
         audit.record(
             actor=actor,
             action="archive" if archive else "restore",

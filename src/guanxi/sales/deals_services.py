@@ -13,9 +13,8 @@ from guanxi.core.errors import Conflict
 from guanxi.core.permissions import require
 from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.selectors import org_unit_of, users_in_scope
-from guanxi.core.versioning import lock, update_versioned
+from guanxi.core.versioning import lock, save_if_version, update_versioned
 from guanxi.customers import selectors as customer_selectors
-from guanxi.customers.services import _save_versioned
 from guanxi.sales import deals_selectors
 from guanxi.sales.models import Competitor, Opportunity, Pipeline, Stage, StageChange, TeamMember
 
@@ -267,7 +266,7 @@ def _enter_stage(actor, deal: Opportunity, stage: Stage, reason: str) -> Opportu
     deal.closed_at = now if status != Opportunity.Status.OPEN else None
     deal.close_reason = reason if status != Opportunity.Status.OPEN else ""
     changes = audit.diff(before, audit.snapshot(deal))
-    _save_versioned(deal, deal.version, list(changes))
+    save_if_version(deal, deal.version, list(changes))
     StageChange.objects.filter(opportunity=deal, left_at__isnull=True).update(left_at=now)
     StageChange.objects.create(opportunity=deal, stage=stage, entered_at=now, moved_by=actor)
     action = {Opportunity.Status.WON: "won", Opportunity.Status.LOST: "lost"}.get(status, "move")

@@ -12,12 +12,11 @@ from guanxi.core.errors import Conflict
 from guanxi.core.permissions import require
 from guanxi.core.roles import ACCOUNT_MANAGER, user_roles
 from guanxi.core.selectors import org_unit_of, users_in_scope
-from guanxi.core.versioning import lock, update_versioned
+from guanxi.core.versioning import lock, save_if_version, update_versioned
 from guanxi.customers import duplicates
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers import services as customer_services
 from guanxi.customers.models import Contact, Customer
-from guanxi.customers.services import _save_versioned
 from guanxi.customers.validators import normalize_credit_code, normalize_mobile
 from guanxi.sales import deals_services, leads_selectors
 from guanxi.sales.models import Lead
@@ -99,7 +98,7 @@ def lead_assign(*, actor, lead_id: int, owner_id: int, version: int | None = Non
         before_owner, before_unit = lead.owner_id, lead.org_unit_id
         lead.owner_id = owner_id
         lead.org_unit = deals_services.unit_of(owner_id)
-        _save_versioned(lead, lead.version, ["owner", "org_unit"])
+        save_if_version(lead, lead.version, ["owner", "org_unit"])
         audit.record(
             actor=actor,
             action="assign",
@@ -150,7 +149,7 @@ def lead_convert(
         lead.contact = contact
         lead.opportunity = deal
         lead.converted_at = timezone.now()
-        _save_versioned(lead, lead.version, ["status", "customer", "contact", "opportunity", "converted_at"])
+        save_if_version(lead, lead.version, ["status", "customer", "contact", "opportunity", "converted_at"])
         audit.record(actor=actor, action="convert", instance=lead, changes=audit.diff(before, audit.snapshot(lead)))
     return lead
 

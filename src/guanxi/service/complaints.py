@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
-from guanxi.customers.services import _save_versioned
+from guanxi.core.versioning import save_if_version
 from guanxi.service import selectors, services
 from guanxi.service.models import ComplaintHandling, Ticket, TicketEvent, TicketMessage
 from guanxi.service.models.config import Kind
@@ -107,7 +107,7 @@ def acceptance_record(*, actor, ticket_id: int, version: int, accepted: bool, re
         if action:
             services.ticket_transition(actor=actor, ticket_id=ticket.pk, version=version, action=action, note=note)
         else:
-            _save_versioned(ticket, version, ["status"])  # the ticket's state moved on: stale copies get 409
+            save_if_version(ticket, version, ["status"])  # the ticket's state moved on: stale copies get 409
             services._event(ticket, actor, TicketEvent.Kind.UPDATED, note=note, at=now)
         changes = audit.diff(before, audit.snapshot(handling, ["acceptance", "acceptance_reason", "reply"]))
         audit.record(actor=actor, action="acceptance", instance=ticket, changes=changes)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, StaleVersion
 from guanxi.core.permissions import require
-from guanxi.customers.services import _save_versioned
+from guanxi.core.versioning import save_if_version
 from guanxi.service import rollups, selectors
 from guanxi.service.models import Handover, Ticket, TicketEvent
 from guanxi.service.services import _check_may_act, _event
@@ -65,10 +65,10 @@ def ticket_merge(*, actor, ticket_id: int, version: int, duplicate_id: int, dupl
         if not duplicate.resolution:
             duplicate.resolution = _("Duplicate of %(number)s.") % {"number": ticket.number}
         changes = audit.diff(before, audit.snapshot(duplicate))
-        _save_versioned(
+        save_if_version(
             duplicate, duplicate_version, [name for name in changes if name not in ("version", "updated_at")]
         )
-        _save_versioned(ticket, version, ["status"])  # bumps A's version: a stale form of A must not overwrite it
+        save_if_version(ticket, version, ["status"])  # bumps A's version: a stale form of A must not overwrite it
         rollups.refresh([duplicate.pk])
         _event(
             duplicate,
