@@ -113,7 +113,8 @@ def ticket_create(*, actor, data: dict) -> Ticket:
 def ticket_update(*, actor, ticket_id: int, version: int, data: dict) -> Ticket:
     """Edit an open ticket (subject, description, priority, sub-type, contact; link an unknown caller to a customer).
 
-    A new priority or customer (grade) recomputes the deadlines from the ticket's creation.
+    A new priority or customer (grade) recomputes the deadlines by the one rule (sla.deadlines) from the ticket's
+    clock history: its creation, its last reopening, its pauses.
     """
     require(actor, "service.change_ticket")
     data = {key: value for key, value in _input(data).items() if key in UPDATABLE}
@@ -133,7 +134,7 @@ def ticket_update(*, actor, ticket_id: int, version: int, data: dict) -> Ticket:
             if ticket.status == S.WAITING:
                 raise ValidationError({"priority": _("Resume the ticket before changing its priority or customer.")})
             ticket.sla_grade = grade
-            sla.set_deadlines(ticket, start=ticket.created_at)
+            sla.set_deadlines(ticket, history=reschedule.clock_histories([ticket])[ticket.pk])
         changes = audit.diff(before, audit.snapshot(ticket))
         if not changes:
             return ticket
