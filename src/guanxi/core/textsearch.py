@@ -32,6 +32,7 @@ MIN_TERM_LENGTH = 2  # a bigram index cannot narrow a one-character term; such t
 SQLITE_POSITIONS_TABLE = "guanxi_search_positions"
 SQLITE_MAX_POSITION = 1000  # the longest column a SQLite bigram index covers (names are at most 200 characters)
 SQLITE_CANDIDATES = 2000  # FTS5 rowids a SQLite search reads first (see substring_matches)
+PG_RARE_CANDIDATES = 1000  # a rare term's matching ids PostgreSQL reads from the index first (see _rare_candidates)
 STATISTICS_TTL = 900.0  # seconds a process keeps PostgreSQL's frequent-bigram statistics of an index
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -98,10 +99,11 @@ def substring_matches(queryset: QuerySet, column: str, terms: list[str], limit: 
     vendor = connections[queryset.db].vendor
     if vendor == "postgresql":
         frequent = frequent_bigrams(queryset.db, queryset.model._meta.db_table, column)
-        for term in indexed:
-            queryset = queryset.filter(BigramsContain(column, index_key(term, frequent)))
-        for term in terms:
-            queryset = queryset.filter(ContainsFolded(column, term))
+        queryset = _matching(queryset, column, indexed, terms, frequent)
+        if frequent and not queryset.query.is_empty() and any(_is_rare(term, frequent) for term in indexed):
+            candidates = _rare_candidates(queryset, column, indexed, terms, frequent)
+            if candidates is not None:
+                queryset = queryset.filter(pk__in=candidates)
         return list(queryset[:limit])
     for term in terms:
         queryset = queryset.filter(**{f"{column}__icontains": term})
@@ -118,6 +120,34 @@ def substring_matches(queryset: QuerySet, column: str, terms: list[str], limit: 
     if len(rows) < limit:
         rows = list(queryset.filter(pk__in=RawSQL(candidates, [match]))[:limit])
     return rows
+
+
+def _matching(queryset: QuerySet, column: str, indexed: list[str], terms: list[str], frequent: dict) -> QuerySet:
+    for term in indexed:
+        queryset = queryset.filter(BigramsContain(column, index_key(term, frequent)))
+    for term in terms:
+        queryset = queryset.filter(ContainsFolded(column, term))
+    return queryset
+
+
+def _is_rare(term: str, frequent: dict[str, float]) -> bool:
+    """A bigram of `term` is not among the index's most common ones: the term is in fewer rows than the least common
+    of those (a bounded number), but PostgreSQL, with no statistics for it, guesses a fixed share of the rows."""
+    return any(term.lower()[i : i + 2] not in frequent for i in range(len(term) - 1))
+
+
+def _rare_candidates(queryset, column: str, indexed: list[str], terms: list[str], frequent: dict) -> list | None:
+    """The ids of every row matching a rare term, from the bigram index alone; None when there are PG_RARE_CANDIDATES
+    or more (then the term was not rare enough to matter).
+
+    With a narrowing condition that has an index of its own (an account manager's activities: owner = me) and a LIMIT,
+    the planner's guess (0.5 % of the rows match) makes it walk that index and test each row, expecting to stop
+    after a few hundred; for a word in none of them it walked all 830,000 of the owner's activities (5.9 s on the
+    bench). The index alone answers a rare term in well under a millisecond; the scoped query then reads those ids."""
+    model = queryset.model
+    candidates = _matching(model._base_manager.db_manager(queryset.db).order_by(), column, indexed, terms, frequent)
+    ids = list(candidates.values_list("pk", flat=True)[:PG_RARE_CANDIDATES])
+    return ids if len(ids) < PG_RARE_CANDIDATES else None
 
 
 def index_key(term: str, frequent: dict[str, float]) -> str:
