@@ -242,6 +242,16 @@ def _race(works):
         return list(pool.map(run, works))
 
 
+def _ensure_pipelines() -> None:
+    """Transactional tests: an earlier transactional test in a full run may have flushed the seeded pipelines and
+    stages (migration data); put them back (the seed is idempotent), as the service tests' ensure_reference_data."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("guanxi.sales.migrations.0002_seed_pipelines").seed(apps, None)
+
+
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_drags_creations_and_flag_changes_lose_no_increment(users):
@@ -249,6 +259,7 @@ def test_concurrent_drags_creations_and_flag_changes_lose_no_increment(users):
     locked in opposite order if the trigger did not sort them), one creates deals, one flips the customers' sensitive
     flag; every deal is on the same few totals rows. Afterwards the stored totals equal the deals, and no racer got a
     deadlock or any other error."""
+    _ensure_pipelines()
     customers = [make_customer(users.admin, name=f"并发客户{i}", owner_id=users.am1.pk) for i in range(2)]
     first, second = Stage.objects.filter(pipeline__code="new-connection", outcome=Stage.Outcome.OPEN).order_by(
         "position"
@@ -300,6 +311,7 @@ def test_a_drag_racing_a_transfer_or_a_merge_of_its_customer_does_not_deadlock(u
     """The totals' trigger reads the deal's customer FOR SHARE; the deal services take that lock before the deal
     (customers first, as transfer and merge do), so neither racer is picked as a deadlock victim. A drag that loses
     to the transfer may be stale (409): that is the versioning, not a lock failure."""
+    _ensure_pipelines()
     first, second = Stage.objects.filter(pipeline__code="new-connection", outcome=Stage.Outcome.OPEN).order_by(
         "position"
     )[:2]
