@@ -13,6 +13,8 @@ Organisation (codes as in the demo):
 """
 
 import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -216,3 +218,21 @@ def errors_by_field(response) -> dict[str, list[str]]:
     for error in response.json().get("errors", []):
         found.setdefault(error["field"], []).append(error["message"])
     return found
+
+
+def race(*works):
+    """Run the works on one thread each, released together by a barrier (each with its own database connection, closed
+    after); return their results or the exceptions they raised, in order. For PostgreSQL race tests."""
+    barrier = threading.Barrier(len(works))
+
+    def run(work):
+        try:
+            barrier.wait(timeout=30)
+            return work()
+        except Exception as exc:  # noqa: BLE001 - each racer's outcome is what the test inspects
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(works)) as pool:
+        return list(pool.map(run, works))

@@ -5,11 +5,7 @@ task's insert); a merge locks the customers, then the merged customer's activiti
 answered 409 "try again" in about one race of three. Now every write takes the customers first
 (activities.last_visits.lock_customers). Each thread opens its own connection and works on committed data."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from guanxi.activities import services
 from guanxi.activities.models import Activity
@@ -17,27 +13,10 @@ from guanxi.customers import services as customer_services
 from guanxi.customers.merge import customer_merge
 from guanxi.customers.models import Customer
 from tests.activities.factories import make_activity
-from tests.conftest import fresh, make_customer
+from tests.conftest import fresh, make_customer, race
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROUNDS = 15
-
-
-def _race(*works):
-    """Run the works on one thread each, released together; return their results or exceptions, in order."""
-    barrier = threading.Barrier(len(works))
-
-    def run(work):
-        try:
-            barrier.wait(timeout=30)
-            return work()
-        except Exception as exc:  # noqa: BLE001 - each racer's outcome is what the test inspects
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(works)) as pool:
-        return list(pool.map(run, works))
 
 
 def _complete(user, visit: Activity, note: str):
@@ -77,7 +56,7 @@ def test_completing_a_visit_while_its_customer_is_merged_away_neither_deadlocks_
         merged = make_customer(users.am1, grade="key")
         visit = make_activity(users.am1, merged)
         racers = [_complete(users.bm1, visit, str(i)), _merge(users.bm1, survivor, merged)]
-        failures += [r for r in _race(*(racers if i % 2 else reversed(racers))) if isinstance(r, Exception)]
+        failures += [r for r in race(*(racers if i % 2 else reversed(racers))) if isinstance(r, Exception)]
 
         # Whichever ran first, the visit is done on the survivor, which carries it as its last visit.
         _assert_done_with_follow_up(visit, survivor)
@@ -93,7 +72,7 @@ def test_completing_a_visit_while_its_customer_is_transferred_neither_deadlocks_
         customer = make_customer(users.am1, grade="key")
         visit = make_activity(users.am1, customer)
         racers = [_complete(users.bm1, visit, str(i)), _transfer(users.bm1, customer, to_user=users.am2)]
-        failures += [r for r in _race(*(racers if i % 2 else reversed(racers))) if isinstance(r, Exception)]
+        failures += [r for r in race(*(racers if i % 2 else reversed(racers))) if isinstance(r, Exception)]
 
         assert Customer.objects.get(pk=customer.pk).owner_id == users.am2.pk
         _assert_done_with_follow_up(visit, customer)

@@ -5,15 +5,12 @@ and PostgreSQL; the board of every role shows them; rebuild() restores them from
 concurrent drags and flag changes lose no increment and do not deadlock."""
 
 import random
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Count, Sum
 
 from guanxi.core.errors import StaleVersion
@@ -22,7 +19,7 @@ from guanxi.customers.merge import customer_merge
 from guanxi.customers.models import Customer
 from guanxi.sales import board_totals, deals_selectors, deals_services, leads_services
 from guanxi.sales.models import BoardTotal, Opportunity, Pipeline, Stage
-from tests.conftest import fresh, make_customer
+from tests.conftest import fresh, make_customer, race
 from tests.sales.pipeline_factories import make_deal, make_lead
 
 BOARD_USERS = ("admin", "exec1", "bm1", "bm2", "lead1", "lead2", "lead3", "am1", "am2", "am3", "agent1", "analyst1")
@@ -226,22 +223,6 @@ def test_rebuild_restores_totals_that_went_wrong_and_the_command_checks_them(use
 # --- PostgreSQL: concurrency -----------------------------------------------------------------------------------------
 
 
-def _race(works):
-    barrier = threading.Barrier(len(works))
-
-    def run(work):
-        try:
-            barrier.wait(timeout=30)
-            return work()
-        except Exception as exc:  # noqa: BLE001 - each racer's outcome is what the test inspects
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(works)) as pool:
-        return list(pool.map(run, works))
-
-
 def _ensure_pipelines() -> None:
     """Transactional tests: an earlier transactional test in a full run may have flushed the seeded pipelines and
     stages (migration data); put them back (the seed is idempotent), as the service tests' ensure_reference_data."""
@@ -297,7 +278,7 @@ def test_concurrent_drags_creations_and_flag_changes_lose_no_increment(users):
             )
 
     works = [drag(deals[i::4]) for i in range(4)] + [create, flip]
-    results = _race(works)
+    results = race(*works)
 
     assert [r for r in results if isinstance(r, Exception)] == []
     assert Opportunity.objects.count() == 18
@@ -345,6 +326,6 @@ def test_a_drag_racing_a_transfer_or_a_merge_of_its_customer_does_not_deadlock(u
             )
 
         racers = [drag, transfer if i % 2 else merge]
-        failures += [r for r in _race(racers if i % 4 < 2 else racers[::-1]) if isinstance(r, Exception)]
+        failures += [r for r in race(*(racers if i % 4 < 2 else racers[::-1])) if isinstance(r, Exception)]
     assert [f for f in failures if not isinstance(f, StaleVersion)] == []
     assert board_totals.differences() == {}
