@@ -162,10 +162,11 @@ def variant_env(env: dict, database_url: str, settings: str, name: str) -> dict:
 
 
 def start_guanxi(name: str, env: dict, port: int, workers: int, threads: int) -> Server:
-    """`guanxi serve` on 127.0.0.1:`port`."""
+    """`guanxi serve` on 127.0.0.1:`port`, without the embedded background worker: the benches time the web server,
+    and the worker's beat jobs would add their CPU to Guanxi's figures and write to the bench database mid-run."""
     guanxi = str(Path(sys.executable).parent / "guanxi")
     command = [guanxi, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    return start_server(name, [*command, "--threads", str(threads)], env, port, "/api/v1/me")
+    return start_server(name, [*command, "--threads", str(threads), "--no-worker"], env, port, "/api/v1/me")
 
 
 def start_floor(env: dict, port: int, workers: int, threads: int, probe: str) -> Server:
