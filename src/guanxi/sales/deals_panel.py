@@ -8,12 +8,14 @@ from django.utils.translation import pgettext_lazy
 
 from guanxi.core import search
 from guanxi.core.masking import phone_for
+from guanxi.core.names import full_name
 from guanxi.core.textsearch import substring_matches
 from guanxi.customers.panels import Panel, register
 from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.validators import normalize_mobile
 from guanxi.sales.deals_selectors import deals_of_customer, opportunity_queryset
 from guanxi.sales.leads_selectors import lead_queryset
+from guanxi.sales.models import Opportunity, Pipeline, Stage
 
 PANEL_LIMIT = 20
 # Customers whose name matches that a deal search looks at (their deals in scope are then one indexed IN).
@@ -21,28 +23,53 @@ CUSTOMER_CANDIDATES = 100
 
 
 def deals_panel(*, user, customer) -> dict:
-    """The customer's deals the user may see: open ones first, with stage, amount and weighted amount."""
-    deals = deals_of_customer(user=user, customer_id=customer.pk, limit=PANEL_LIMIT)
+    """The customer's deals the user may see: open ones first, with stage, amount and weighted amount.
+
+    Rows from values() with the pipeline's, stage's and owner's columns joined in (deals_of_customer: the deal scope
+    without the sensitive-customers subquery, settled by the customer's flag): deal, stage, pipeline and owner
+    instances per row cost more Python than the rest of the panel."""
+    rows = deals_of_customer(user=user, customer=customer).values(*DEAL_COLUMNS)[:PANEL_LIMIT]
+    detail_url = reverse("sales:deal_detail", args=[_URL_PLACEHOLDER])
     return {
         "deals": [
             {
-                "id": deal.pk,
-                "name": deal.name,
-                "pipeline": deal.pipeline.label,
-                "stage": deal.stage.label,
-                "status": deal.status,
-                "status_label": str(deal.get_status_display()),
-                "amount": str(deal.amount),
-                "weighted_amount": str(deal.weighted_amount),
-                "probability": deal.probability,
-                "expected_close": deal.expected_close.isoformat(),
-                "owner": (deal.owner.get_full_name() or deal.owner.username),
-                "url": reverse("sales:deal_detail", args=[deal.pk]),
+                "id": row["id"],
+                "name": row["name"],
+                "pipeline": Pipeline.label_of(row["pipeline__name"], row["pipeline__name_en"]),
+                "stage": Stage.label_of(row["stage__name"], row["stage__name_en"]),
+                "status": row["status"],
+                "status_label": str(DEAL_STATUS.get(row["status"], row["status"])),
+                "amount": str(row["amount"]),
+                "weighted_amount": str(row["weighted_amount"]),
+                "probability": row["probability"],
+                "expected_close": row["expected_close"].isoformat(),
+                "owner": full_name(row["owner__username"], row["owner__first_name"], row["owner__last_name"]),
+                "url": detail_url.replace(str(_URL_PLACEHOLDER), str(row["id"])),
             }
-            for deal in deals
+            for row in rows
         ],
         "create_url": reverse("sales:deal_create") + f"?customer={customer.pk}",
     }
+
+
+DEAL_COLUMNS = (
+    "id",
+    "name",
+    "status",
+    "amount",
+    "weighted_amount",
+    "probability",
+    "expected_close",
+    "pipeline__name",
+    "pipeline__name_en",
+    "stage__name",
+    "stage__name_en",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+)
+DEAL_STATUS = dict(Opportunity.Status.choices)
+_URL_PLACEHOLDER = 987654321987
 
 
 def search_leads(*, user, q: str, limit: int) -> list[search.SearchHit]:

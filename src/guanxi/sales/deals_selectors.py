@@ -146,13 +146,22 @@ def stage_history(deal: Opportunity, *, now: datetime | None = None) -> list[dic
     ]
 
 
-def deals_of_customer(*, user, customer_id: int, limit: int = 20) -> list[Opportunity]:
-    """The visible deals of one customer, open ones first (the 360 panel)."""
-    return list(
-        opportunity_queryset(user=user)
-        .filter(customer_id=customer_id)
-        .select_related("stage", "pipeline", "owner")
-        .order_by(F("closed_at").desc(nulls_first=True), "-updated_at", "-id")[:limit]
+def customer_deals(*, user, customer) -> QuerySet[Opportunity]:
+    """opportunity_queryset(user) narrowed to `customer` (its `sensitive` flag loaded), for the 360 view's panel.
+
+    A deal keeps its own scope (owner and unit: restrict, as in opportunity_queryset); the sensitive-customer rule is
+    settled by this customer's flag, so the statement needs no NOT IN (sensitive customers) subquery. That makes it
+    equal to opportunity_queryset(user).filter(customer_id=customer.pk) for any customer, visible or not (tests pin
+    it per role); it does not lean on the 360 view's own check of the customer."""
+    if customer.sensitive and not record_scope(user).sees_sensitive:
+        return Opportunity.objects.none()
+    return restrict(Opportunity.objects.filter(customer_id=customer.pk), user)
+
+
+def deals_of_customer(*, user, customer) -> QuerySet[Opportunity]:
+    """The visible deals of one customer, open ones first, then the latest changed (the 360 panel's order)."""
+    return customer_deals(user=user, customer=customer).order_by(
+        F("closed_at").desc(nulls_first=True), "-updated_at", "-id"
     )
 
 

@@ -37,9 +37,14 @@ class BilingualName(models.Model):
 
     @property
     def label(self) -> str:
-        if self.name_en and (translation.get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
+        return self.label_of(self.name, self.name_en)
+
+    @staticmethod
+    def label_of(name: str, name_en: str) -> str:
+        """The label of a row read as values() (name, name_en), by the same rule as `label`."""
+        if name_en and (translation.get_language() or "").startswith("en"):
+            return name_en
+        return name
 
 
 class Pipeline(BilingualName):
