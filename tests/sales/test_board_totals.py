@@ -17,7 +17,7 @@ from guanxi.core.errors import StaleVersion
 from guanxi.customers import services as customer_services
 from guanxi.customers.merge import customer_merge
 from guanxi.customers.models import Customer
-from guanxi.sales import board_totals, deals_selectors, deals_services, leads_services
+from guanxi.sales import board, board_totals, deals_selectors, deals_services, leads_services
 from guanxi.sales.models import BoardTotal, Opportunity, Pipeline, Stage
 from tests.conftest import fresh, make_customer, race
 from tests.sales.pipeline_factories import make_deal, make_lead
@@ -35,7 +35,7 @@ def live_board(user, pipeline, *, team=None, owner=None, stage=None) -> dict[int
 
 
 def shown_board(user, pipeline, **filters) -> dict[int, tuple]:
-    columns = deals_selectors.kanban_board(user=user, pipeline=pipeline, **filters)
+    columns = board.kanban_board(user=user, pipeline=pipeline, **filters)
     return {c["stage"].pk: (c["count"], c["amount"], c["weighted"]) for c in columns if c["count"]}
 
 

@@ -67,3 +67,27 @@ def _user_unit(user) -> OrgUnit | None:
         return None
     profile = getattr(user, "profile", None)
     return profile.org_unit if profile else None
+
+
+def restrict_sql(user, *, owner_column: str, unit_column: str) -> tuple[str, list] | None:
+    """restrict() as an SQL condition on a table's owner and unit columns, for the few hot reads written as SQL (the
+    kanban board: compiling its ORM queries cost more Python than PostgreSQL spent running them). (condition,
+    params) — an empty condition for scope ALL — or None when the user sees nothing. The sensitive-customer rule stays
+    with the caller: a column or a subquery depending on the table. tests/core/test_scope_sql.py checks it selects
+    what restrict() does for every scope."""
+    scope = record_scope(user)
+    if scope.level is None:
+        return None
+    if scope.level == ScopeLevel.OWN:
+        return f"{owner_column} = %s", [scope.user_id]
+    if scope.level == ScopeLevel.ALL:
+        return "", []
+    if not scope.unit_ids:  # restrict's `IN ()`: Django answers nothing
+        return None
+    return sql_in(unit_column, sorted(scope.unit_ids))
+
+
+def sql_in(column: str, values) -> tuple[str, list]:
+    """`column IN (%s, …)` with one placeholder per value (SQLite has no arrays); `values` must not be empty."""
+    values = list(values)
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values

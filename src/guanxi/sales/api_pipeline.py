@@ -3,13 +3,13 @@
 from datetime import date
 from typing import Literal
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from guanxi.core.permissions import require
 from guanxi.core.schemas import READ, WRITE, ErrorOut
-from guanxi.sales import deals_selectors, deals_services, leads_selectors, leads_services, telesales
+from guanxi.sales import board, deals_selectors, deals_services, leads_selectors, leads_services, telesales
 from guanxi.sales.deals_schemas import (
     AssignIn,
     BoardOut,
@@ -209,7 +209,7 @@ class BoardQuery(Schema):
     owner: int | None = None
     stage: int | None = Field(None, description="Only this column (with offset: its next cards)")
     offset: int = Field(0, ge=0, le=100000)
-    per_column: int = Field(deals_selectors.CARDS_PER_COLUMN, ge=1, le=100)
+    per_column: int = Field(board.CARDS_PER_COLUMN, ge=1, le=100)
 
 
 @router.get("/kanban", response={200: BoardOut, 403: ErrorOut, **READ})
@@ -217,8 +217,8 @@ def kanban(request: HttpRequest, query: Query[BoardQuery]):
     """The kanban board of a pipeline: per open stage the totals over every deal you may see (count, amount,
     weighted amount) and the most recently changed cards."""
     require(request.user, "sales.view_opportunity")
-    pipeline = _pipeline(query.pipeline)
-    columns = deals_selectors.kanban_board(
+    pipeline = board.board_pipeline_get(pipeline_id=query.pipeline)
+    columns = board.kanban_board(
         user=request.user,
         pipeline=pipeline,
         team=query.team,
@@ -247,15 +247,6 @@ def forecast(request: HttpRequest, query: Query[ForecastQuery]):
     rows = deals_selectors.forecast(user=request.user, **query.model_dump())
     totals = deals_selectors.forecast_totals(rows)
     return {"by": query.by, "rows": rows, "total": {"key": None, "label": "Σ", **totals}}
-
-
-def _pipeline(pipeline_id: int | None):
-    if pipeline_id is not None:
-        return deals_selectors.pipeline_get(pipeline_id=pipeline_id)
-    pipeline = deals_selectors.default_pipeline()
-    if pipeline is None:
-        raise Http404
-    return deals_selectors.pipeline_get(pipeline_id=pipeline.pk)
 
 
 # --- call lists -----------------------------------------------------------------------------------------------------

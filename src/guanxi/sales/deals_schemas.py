@@ -149,7 +149,8 @@ class PipelineOut(Schema):
 
     @staticmethod
     def resolve_stages(obj) -> list:
-        return list(obj.stages.all())
+        # A Pipeline's prefetched stages, or the tuple of a board.BoardPipeline.
+        return list(obj.stages) if isinstance(obj.stages, tuple) else list(obj.stages.all())
 
 
 class DealIn(Schema):
@@ -300,8 +301,8 @@ class DealPage(Schema):
 
 
 # The board's shapes are plain pydantic models: kanban_board gives plain dicts (cards with customer and owner as
-# names), validated without ninja's per-object attribute lookups; the pipeline and its stages are a few model
-# instances, read through their ninja schemas. (No docstrings: they would change the OpenAPI document.)
+# names), validated without ninja's per-object attribute lookups; the pipeline and its stages are a few plain rows
+# (board.BoardPipeline), read through their ninja schemas. (No docstrings: they would change the OpenAPI document.)
 class CardOut(BaseModel):
     id: int
     name: str

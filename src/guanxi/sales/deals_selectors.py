@@ -8,9 +8,7 @@ index per team (docs/sales.md, "Record scope").
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Prefetch, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from pydantic import BaseModel, Field
@@ -21,12 +19,10 @@ from guanxi.core.pagination import Page, keyset_page
 from guanxi.core.scope import record_scope, restrict
 from guanxi.core.tree import subtree_ids
 from guanxi.customers.models import Customer
-from guanxi.sales import board_totals
 from guanxi.sales.models import Competitor, Opportunity, Pipeline, Stage, StageChange, TeamMember
 
 CENT = Decimal("0.01")
 DEAL_ORDERINGS = ("-updated_at", "expected_close", "-expected_close", "-amount", "name", "-created_at")
-CARDS_PER_COLUMN = 20
 
 
 class DealFilters(BaseModel):
@@ -163,122 +159,6 @@ def deals_of_customer(*, user, customer) -> QuerySet[Opportunity]:
     return customer_deals(user=user, customer=customer).order_by(
         F("closed_at").desc(nulls_first=True), "-updated_at", "-id"
     )
-
-
-# --- kanban ---------------------------------------------------------------------------------------------------------
-
-
-def kanban_board(
-    *,
-    user,
-    pipeline: Pipeline,
-    team: int | None = None,
-    owner: int | None = None,
-    per_column: int = CARDS_PER_COLUMN,
-    stage: int | None = None,
-    offset: int = 0,
-) -> list[dict]:
-    """The open deals of a pipeline by stage: per open stage its totals (count, amount, weighted amount) over every
-    visible deal, and at most `per_column` cards (most recently changed first). Four queries whatever the size:
-    stages (prefetched on the pipeline), totals (the stored ones, board_totals: a few rows per owner and stage instead
-    of a GROUP BY over every deal of the team), the ids of the top cards (one query: an array per stage), the cards
-    (plain dicts, see _card_rows). `stage` and `offset` give the next cards of one column (the "more" link)."""
-    deals = DealFilters(team=team, owner=owner, stage=stage).apply(
-        _board_deals(user).filter(pipeline=pipeline, status=Opportunity.Status.OPEN)
-    )
-    totals = board_totals.stage_totals(user=user, pipeline_id=pipeline.pk, team=team, owner=owner, stage=stage)
-    # Open deals stand in open stages, so the board needs no stage filter; the "more" link reads only its column.
-    stages = [s for s in pipeline.stages.all() if s.outcome == Stage.Outcome.OPEN and stage in (None, s.pk)]
-    # The top cards of each column: first their ids, then those rows with customer and owner. On PostgreSQL one
-    # statement over the board's stages, each with ARRAY(its ordered LIMIT) walking sales_opp_unit_board_idx
-    # (…, stage, updated_at, id, …) backwards and stopping after the column's cards. A window over the whole board
-    # (ROW_NUMBER() OVER (PARTITION BY stage …)) read and sorted every open deal of the team first (0.2 s for a team of
-    # 17,500 deals on the bench data); one `UNION ALL` branch per stage cost 12 ms of Python to compile and, on the
-    # server, rebuilt the sensitive customers' hash once per branch. SQLite has no arrays: there the window stays (a
-    # SQLite installation has small teams).
-    if connections[deals.db].vendor == "postgresql":
-        from django.contrib.postgres.expressions import ArraySubquery  # imports the PostgreSQL driver's types
-
-        column = deals.filter(stage_id=OuterRef("pk")).order_by("-updated_at", "-id").values("id")
-        arrays = (
-            Stage.objects.filter(pk__in=[s.pk for s in stages])
-            .order_by()  # the cards are ordered by _card_rows; no join to the pipelines for Stage's ordering
-            .annotate(ids=ArraySubquery(column[offset : offset + per_column]))
-        )
-        # NULL, not an empty array, when the filters can match nothing (an id beyond bigint: Django empties the query).
-        top = [deal_id for ids in arrays.values_list("ids", flat=True) for deal_id in ids or ()]
-    else:
-        top = list(
-            deals.annotate(
-                row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()])
-            )
-            .filter(row__gt=offset, row__lte=offset + per_column)
-            .values_list("id", flat=True)
-        )
-    by_stage: dict[int, list[dict]] = {}
-    for card in _card_rows(top):
-        by_stage.setdefault(card.pop("stage_id"), []).append(card)
-    columns = []
-    for s in stages:
-        total = totals.get(s.pk, {})
-        count = total.get("count", 0)
-        shown = by_stage.get(s.pk, [])
-        columns.append(
-            {
-                "stage": s,
-                "count": count,
-                "amount": money(total.get("amount")),
-                "weighted": money(total.get("weighted")),
-                "cards": shown,
-                "more": max(count - offset - len(shown), 0),
-                "next_offset": offset + len(shown),
-            }
-        )
-    return columns
-
-
-def _board_deals(user) -> QuerySet[Opportunity]:
-    """The deals of the board's cards: opportunity_queryset's rules, but the sensitive customers left out by
-    `NOT EXISTS (that customer, sensitive)` rather than `NOT IN (every sensitive id)`. A column reads its 20-odd
-    newest deals and stops: PostgreSQL probes the partial index customers_sensitive_ids_idx once per candidate
-    (0.2 ms for a team's five columns on the bench data) instead of hashing all 10,000 sensitive ids first (3–12 ms).
-    The totals no longer scan the deals (board_totals), which is where the hash paid off."""
-    deals = restrict(Opportunity.objects.all(), user)
-    if record_scope(user).sees_sensitive:
-        return deals
-    return deals.filter(~Exists(Customer.objects.filter(pk=OuterRef("customer_id"), sensitive=True)))
-
-
-def _card_rows(ids: list[int]) -> list[dict]:
-    """The kanban cards of these deals as plain rows (the API's CardOut, the board's template), customer and owner as
-    names, by stage then most recently changed. A board shows up to 20 cards per column: building them as deals with
-    their customer and owner instances, then reading them back through per-card schemas, cost more Python than the
-    board's three statements."""
-    rows = (
-        Opportunity.objects.filter(pk__in=ids)
-        .order_by("stage_id", "-updated_at", "-id")
-        .values(
-            "id",
-            "name",
-            "customer_id",
-            "amount",
-            "weighted_amount",
-            "expected_close",
-            "stage_id",
-            "version",
-            customer_name=F("customer__name"),
-            owner_username=F("owner__username"),
-            owner_first_name=F("owner__first_name"),
-            owner_last_name=F("owner__last_name"),
-        )
-    )
-    cards = []
-    for row in rows:
-        username, first, last = row.pop("owner_username"), row.pop("owner_first_name"), row.pop("owner_last_name")
-        row["customer"] = row.pop("customer_name")
-        row["owner"] = full_name(username, first, last)
-        cards.append(row)
-    return cards
 
 
 # --- forecast -------------------------------------------------------------------------------------------------------

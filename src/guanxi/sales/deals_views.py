@@ -17,7 +17,7 @@ from guanxi.core.models import OrgUnit
 from guanxi.core.permissions import require
 from guanxi.core.scope import ScopeLevel, record_scope
 from guanxi.customers import selectors as customer_selectors
-from guanxi.sales import deals_selectors, deals_services
+from guanxi.sales import board, deals_selectors, deals_services
 from guanxi.sales.deals_forms import CompetitorForm, DealEditForm, DealForm, TeamMemberForm
 from guanxi.sales.deals_selectors import DealFilters
 from guanxi.sales.leads_forms import STALE, apply_errors, filters_from, render_list
@@ -210,9 +210,9 @@ def _board_context(request: HttpRequest, *, error: str | None = None) -> dict:
     pipeline = next((p for p in pipelines if str(p.pk) == wanted), pipelines[0])
     team = params.get("team", "")
     owner = params.get("owner", "")
-    columns = deals_selectors.kanban_board(
+    columns = board.kanban_board(
         user=request.user,
-        pipeline=pipeline,
+        pipeline=board.BoardPipeline.of(pipeline),
         team=int(team) if team.isdigit() else None,
         owner=int(owner) if owner.isdigit() else None,
     )
@@ -242,8 +242,8 @@ def kanban(request: HttpRequest) -> HttpResponse:
 def kanban_column(request: HttpRequest) -> HttpResponse:
     """The next cards of one column (the "more" link)."""
     require(request.user, "sales.view_opportunity")
-    pipeline = deals_selectors.pipeline_get(pipeline_id=_int(request.GET.get("pipeline")))
-    columns = deals_selectors.kanban_board(
+    pipeline = board.board_pipeline_get(pipeline_id=_int(request.GET.get("pipeline")))
+    columns = board.kanban_board(
         user=request.user,
         pipeline=pipeline,
         team=_int(request.GET.get("team")) or None,
