@@ -18,7 +18,7 @@ QUOTE_APPROVAL = dict(Quote.Approval.choices)
 
 
 def receivables_panel(*, user, customer) -> dict:
-    return receivables.customer_receivables(user=user, customer_id=customer.pk)
+    return receivables.customer_receivables(user=user, customer=customer)
 
 
 def contracts_panel(*, user, customer) -> list[dict]:
