@@ -143,6 +143,8 @@ CELERY_BEAT_SCHEDULE = {
     "service-return-visits": {"task": "service.return_visits", "schedule": 60.0},
     # Text messages left queued and retries that came due (service.sms.deliver_queued); claims rows, idempotent.
     "service-sms-deliver": {"task": "service.sms_deliver", "schedule": 60.0},
+    # Deadline rescheduling jobs a dead worker or a lost message left pending (service.reschedule.reschedules_resume).
+    "service-sla-reschedule-resume": {"task": "service.sla_reschedule_resume", "schedule": 60.0},
     # The analysis rollups of the last three days recomputed from the tickets (service.tasks.analysis_rebuild).
     "service-analysis-rebuild": {"task": "service.analysis_rebuild", "schedule": crontab(hour=3, minute=30)},
 }

@@ -61,26 +61,27 @@ def survey_tasks(monkeypatch) -> SurveyTasks:
 
 class RescheduleTasks:
     """The SLA rescheduling jobs (`service.sla_reschedule`) started by a holiday or business-hours change: run
-    in-process at once by default (test transactions never commit); with `eager = False` the scopes wait here."""
+    in-process at once by default (test transactions never commit); with `eager = False` the job ids wait here (their
+    rows stay pending, as when the message is lost) and `run()` is the worker."""
 
     def __init__(self):
         self.eager = True
-        self.pending: list[dict] = []
-        self.results: list[dict] = []
+        self.pending: list[int] = []
+        self.results: list[dict | None] = []
 
-    def start(self, scope: dict) -> None:
+    def hand_off(self, job_id: int) -> None:
         if self.eager:
-            self.results.append(reschedule.reschedule(scope))
+            self.results.append(reschedule.run(job_id))
         else:
-            self.pending.append(scope)
+            self.pending.append(job_id)
 
-    def run(self, **options) -> list[dict]:
+    def run(self, **options) -> list[dict | None]:
         pending, self.pending = self.pending, []
-        return [reschedule.reschedule(scope, **options) for scope in pending]
+        return [reschedule.run(job_id, **options) for job_id in pending]
 
 
 @pytest.fixture(autouse=True)
 def reschedule_tasks(monkeypatch) -> RescheduleTasks:
     recorder = RescheduleTasks()
-    monkeypatch.setattr(reschedule, "start", recorder.start)
+    monkeypatch.setattr(reschedule, "hand_off", recorder.hand_off)
     return recorder

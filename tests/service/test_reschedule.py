@@ -5,17 +5,18 @@ hypothesis properties of the one rule (sla.deadlines) against the clock arithmet
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.test import Client
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from guanxi.core.models import AuditLog, OrgUnit
 from guanxi.service import reschedule, services, sla, tasks
 from guanxi.service.clock import SHANGHAI, WorkCalendar, add_working_time, due_time, resume
-from guanxi.service.models import Holiday, SlaTarget, Ticket, TicketEvent
-from tests.conftest import fresh
+from guanxi.service.models import Holiday, RescheduleJob, SlaTarget, Ticket, TicketEvent
+from tests.conftest import fresh, race
 from tests.service.factories import Clock, at, ensure_reference_data, make_ticket, move
 
-REAL_START = reschedule.start  # taken before the autouse fixture replaces it
+REAL_HAND_OFF = reschedule.hand_off  # taken before the autouse fixture replaces it
 FRIDAY_17 = at(
     2026, 3, 6, 17, 0
 )  # consultation, normal, general: 60 / 480 minutes → response Mon 09:00, resolution Mon 16:00
@@ -220,7 +221,7 @@ def test_the_job_runs_in_chunks_and_twice_moves_nothing_twice(users, customers, 
     tickets = [make_ticket(users.agent1, customers.c1) for _ in range(5)]
     reschedule_tasks.eager = False
     _declare(api, users, "2026-03-09")
-    scope = reschedule_tasks.pending[0]
+    scope = RescheduleJob.objects.get(pk=reschedule_tasks.pending[0]).scope
     assert all(_fresh(t).resolution_due_at == at(2026, 3, 9, 16, 0) for t in tickets)  # not before the job
     assert reschedule.reschedule(scope, chunk=2) == {"checked": 5, "moved": 5}
     assert all(_fresh(t).resolution_due_at == at(2026, 3, 10, 16, 0) for t in tickets)
@@ -236,8 +237,9 @@ def test_a_chunk_reads_a_constant_number_of_queries(users, customers, monkeypatc
     make_ticket(users.agent2)
     Holiday.objects.create(date=date(2026, 3, 9), kind=Holiday.DayKind.OFF)
     scope = {"day": "2026-03-09", "object": ["holiday", 1, "x"]}
-    # ids, lock + tickets, holidays, schedules, targets, events, bulk update, audit; then the empty read and summary
-    with django_assert_max_num_queries(14):
+    # ids, lock + tickets, holidays, schedules, targets, events, bulk update, audit, history events; then the empty
+    # read and summary
+    with django_assert_max_num_queries(15):
         assert reschedule.reschedule(scope)["moved"] == 31
 
 
@@ -252,13 +254,15 @@ def test_the_task_calls_the_job(users, customers, monkeypatch):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_job_starts_after_the_commit_and_runs_here_when_the_broker_is_down(users, customers, api, monkeypatch):
     ensure_reference_data()
-    monkeypatch.setattr(reschedule, "start", REAL_START)
+    monkeypatch.setattr(reschedule, "hand_off", REAL_HAND_OFF)
     sent: list = []
     monkeypatch.setattr(tasks.sla_reschedule, "apply_async", lambda args, **kw: sent.append(args[0]))
     Clock(monkeypatch, FRIDAY_17)
     ticket = make_ticket(users.agent1, customers.c1)
     _declare(api, users, "2026-03-09")
-    assert len(sent) == 1 and sent[0]["day"] == "2026-03-09"
+    assert len(sent) == 1
+    job = RescheduleJob.objects.get(pk=sent[0])  # committed with the holiday
+    assert job.scope["day"] == "2026-03-09" and job.status == RescheduleJob.Status.PENDING
     assert _fresh(ticket).resolution_due_at == at(2026, 3, 9, 16, 0)  # the worker has not run it yet
 
     def down(args, **kw):
@@ -267,6 +271,185 @@ def test_the_job_starts_after_the_commit_and_runs_here_when_the_broker_is_down(u
     monkeypatch.setattr(tasks.sla_reschedule, "apply_async", down)
     _declare(api, users, "2026-03-07", kind="workday")  # run in the committing process: both days count now
     assert _fresh(ticket).resolution_due_at == at(2026, 3, 7, 16, 0)
+    assert RescheduleJob.objects.latest("pk").status == RescheduleJob.Status.DONE
+
+
+# --- durable jobs: a job lost with its worker is resumed by the sweep ----------------------------------------------
+
+
+class WorkerDied(Exception):
+    pass
+
+
+def _die_after_first_chunk(monkeypatch) -> None:
+    real, calls = reschedule._reschedule_chunk, []
+
+    def chunk(ids, **kwargs):
+        calls.append(ids)
+        if len(calls) > 1:
+            raise WorkerDied
+        return real(ids, **kwargs)
+
+    monkeypatch.setattr(reschedule, "_reschedule_chunk", chunk)
+
+
+def _moves(ticket: Ticket) -> int:
+    return TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.DEADLINE_MOVED).count()
+
+
+def test_a_job_that_died_is_resumed_by_the_sweep_and_completes_once(
+    users, customers, api, monkeypatch, reschedule_tasks
+):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(5)]
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
+    [job_id] = reschedule_tasks.pending
+    with monkeypatch.context() as m:  # the worker dies in its second chunk
+        _die_after_first_chunk(m)
+        with pytest.raises(WorkerDied):
+            reschedule.run(job_id, chunk=2)
+    job = RescheduleJob.objects.get(pk=job_id)
+    assert (job.status, job.last_ticket_id, job.checked, job.moved) == ("pending", tickets[1].pk, 2, 2)
+    assert [_fresh(t).resolution_due_at.day for t in tickets] == [10, 10, 9, 9, 9]
+    # Within RESUME_AFTER of the last chunk the runner may still be alive: neither the sweep nor a redelivered
+    # message takes the job.
+    clock.set(FRIDAY_17 + timedelta(minutes=4))
+    assert reschedule.reschedules_resume() == 0
+    assert reschedule.run(job_id) is None
+    clock.set(FRIDAY_17 + timedelta(minutes=6))
+    assert tasks.sla_reschedule_resume() == {"reschedules_resumed": 1}
+    assert all(_fresh(t).resolution_due_at == at(2026, 3, 10, 16, 0) for t in tickets)
+    assert [_moves(t) for t in tickets] == [1] * 5
+    assert AuditLog.objects.filter(action="sla_reschedule", object_type="service.ticket").count() == 5
+    job.refresh_from_db()
+    assert (job.status, job.checked, job.moved) == ("done", 5, 5) and job.finished_at is not None
+    summary = AuditLog.objects.get(action="sla_reschedule", object_type="service.holiday")
+    assert summary.changes["tickets_moved"] == 5
+    # A re-run changes nothing: the sweep finds no job, the task's message delivered again does nothing, the scope
+    # run again moves nothing.
+    clock.set(FRIDAY_17 + timedelta(minutes=30))
+    assert reschedule.reschedules_resume() == 0
+    assert tasks.sla_reschedule(job_id) is None
+    assert reschedule.reschedule(job.scope) == {"checked": 5, "moved": 0}
+    assert [_moves(t) for t in tickets] == [1] * 5
+    assert AuditLog.objects.filter(action="sla_reschedule").count() == 6
+
+
+def test_a_job_whose_message_was_lost_is_run_by_the_sweep(users, customers, api, monkeypatch, reschedule_tasks):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")  # the message never reaches a worker
+    clock.set(FRIDAY_17 + timedelta(minutes=2))
+    assert reschedule.reschedules_resume() == 0  # young: its message may still be on its way
+    clock.set(FRIDAY_17 + timedelta(minutes=6))
+    assert reschedule.reschedules_resume() == 1
+    assert _fresh(ticket).resolution_due_at == at(2026, 3, 10, 16, 0)
+    assert RescheduleJob.objects.get().status == "done"
+    assert reschedule_tasks.run() == [None]  # the message arrives late: the job is done
+
+
+def test_a_rolled_back_change_leaves_no_job(users, customers, monkeypatch, reschedule_tasks):
+    from django.db import transaction
+
+    Clock(monkeypatch, FRIDAY_17)
+    reschedule_tasks.eager = False
+    with pytest.raises(WorkerDied), transaction.atomic():
+        services.holiday_create(actor=users.bm1, day=date(2026, 3, 9), kind="off")
+        raise WorkerDied
+    assert not RescheduleJob.objects.exists()
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_sweeps_and_a_late_message_run_a_lost_job_once(users, customers, api, monkeypatch):
+    ensure_reference_data()
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(6)]
+    sent: list = []
+    monkeypatch.setattr(reschedule, "hand_off", sent.append)  # the message is lost
+    _declare(api, users, "2026-03-09")
+    [job_id] = sent
+    clock.set(FRIDAY_17 + timedelta(minutes=10))
+    results = race(reschedule.reschedules_resume, reschedule.reschedules_resume, lambda: reschedule.run(job_id))
+    # Exactly one of the three runs the job (whichever claims it first); the others find it taken.
+    assert [bool(result) for result in results].count(True) == 1, results
+    assert all(result in (0, 1, None) or result == {"checked": 6, "moved": 6} for result in results), results
+    assert all(_fresh(t).resolution_due_at == at(2026, 3, 10, 16, 0) for t in tickets)
+    assert [_moves(t) for t in tickets] == [1] * 6
+    assert AuditLog.objects.filter(action="sla_reschedule", object_type="service.ticket").count() == 6
+    assert RescheduleJob.objects.get(pk=job_id).moved == 6
+
+
+# --- on the ticket's own history ----------------------------------------------------------------------------------
+
+
+def _moved_event(api, user, ticket, lang):
+    response = api(user, lang=lang).get(f"/tickets/{ticket.pk}")
+    assert response.status_code == 200
+    return [e for e in response.json()["events"] if e["kind"] == "deadline_moved"]
+
+
+def test_a_deadline_move_is_on_the_tickets_history_in_the_readers_language(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    clock.set(at(2026, 3, 6, 17, 10))
+    _declare(api, users, "2026-03-09")
+    [en] = _moved_event(api, users.agent1, ticket, "en")
+    assert en["kind_label"] == "SLA deadlines moved" and en["actor"] == ""
+    assert en["note"] == (
+        "response deadline 2026-03-09 09:00 → 2026-03-10 09:00; resolution deadline 2026-03-09 16:00 → "
+        "2026-03-10 16:00 (reason: holiday calendar changed: 2026-03-09 示范停业日)"
+    )
+    old, new = (datetime.fromisoformat(value) for value in en["details"]["resolution_due_at"])
+    assert (old, new) == (at(2026, 3, 9, 16, 0), at(2026, 3, 10, 16, 0))
+    [zh] = _moved_event(api, users.agent1, ticket, "zh-hans")
+    assert zh["kind_label"] == "时限调整"
+    assert zh["note"] == (
+        "响应时限 2026-03-09 09:00 → 2026-03-10 09:00；办结时限 2026-03-09 16:00 → 2026-03-10 16:00"
+        "（原因：节假日安排变更：2026-03-09 示范停业日）"
+    )
+    # The ticket page shows the same line.
+    client = Client()
+    client.force_login(users.agent1)
+    page = client.get(f"/service/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "时限调整" in page and "办结时限 2026-03-09 16:00 → 2026-03-10 16:00" in page
+    # Nothing moved, nothing on the history: a day after the deadlines.
+    _declare(api, users, "2026-03-12")
+    assert len(_moved_event(api, users.agent1, ticket, "en")) == 1
+
+
+def test_the_history_names_the_business_hours_that_moved_the_deadline(users, customers, api, monkeypatch):
+    clock = Clock(monkeypatch, at(2026, 3, 2, 9, 0))
+    ticket = make_ticket(users.agent1, customers.c1)  # B01
+    clock.set(at(2026, 3, 2, 9, 30))
+    _default_hours(api, users, LUNCH_JSON)
+    branch = OrgUnit.objects.get(code="B01")
+    no_lunch = [[["08:30", "17:30"]]] * 5 + [[], []]
+    created = api(users.bm1).post("/business-hours", {"branch_id": branch.pk, "week": no_lunch})
+    assert created.status_code == 201, created.content
+    assert api(users.bm1).delete(f"/business-hours/{created.json()['id']}").status_code == 204
+    notes = [e["note"] for e in _moved_event(api, users.agent1, ticket, "en")]
+    assert len(notes) == 3
+    assert notes[0].startswith("resolution deadline 2026-03-02 17:00 → 2026-03-03 09:30 (")  # response before lunch
+    assert notes[0].endswith("(reason: default business hours changed)")
+    assert notes[1].endswith(f"(reason: business hours of {branch.name} changed)")
+    assert notes[2].endswith(f"(reason: business hours of {branch.name} removed (the default hours apply))")
+    zh = [e["note"] for e in _moved_event(api, users.agent1, ticket, "zh-hans")]
+    assert zh[0].endswith("（原因：默认营业时间变更）")
+    assert zh[2].endswith(f"（原因：{branch.name}营业时间删除（改用默认营业时间））")
+
+
+def test_a_deadline_move_does_not_end_a_pause(users, customers, api, monkeypatch):
+    """The history event of a move has no status: the clock history still sees the pause as running."""
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = move(make_ticket(users.agent1, customers.c1), users.agent1, "accept", "start", "wait")
+    clock.set(at(2026, 3, 6, 17, 20))
+    _declare(api, users, "2026-03-09")
+    assert _moves(ticket) == 1
+    history = reschedule.clock_histories([_fresh(ticket)])[ticket.pk]
+    assert history.pauses == ()
 
 
 # --- properties of the one rule -----------------------------------------------------------------------------------

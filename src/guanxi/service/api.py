@@ -129,6 +129,7 @@ def detail_data(user, ticket_id: int) -> dict:
                 "from_status": e.from_status,
                 "to_status": e.to_status,
                 "note": e.note,
+                "details": e.details,
             }
             for e in selectors.ticket_events(ticket=ticket)
         ],

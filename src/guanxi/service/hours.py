@@ -90,6 +90,6 @@ def schedule_delete(*, actor, schedule_id: int) -> None:
         if schedule.branch_id is None:
             raise Conflict(_("The default business hours cannot be deleted; change them instead."))
         audit.record(actor=actor, action="delete", instance=schedule, changes=audit.snapshot(schedule))
-        scope = reschedule.hours_scope(schedule)
+        scope = reschedule.hours_scope(schedule, removed=True)
         schedule.delete()
         reschedule.start(scope)  # the branch's tickets count the default hours now

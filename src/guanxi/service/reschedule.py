@@ -26,6 +26,15 @@ transaction that locks its tickets, recomputes, writes only what moved (bulk) wi
 or schedule counting them (`tickets_moved`). The result is a function of the tickets and the calendar: running the job
 twice, or at once with itself, or with another change's job, moves nothing twice. With the broker down the job runs in
 the committing process instead (slow for a large change, but the deadlines move).
+
+The job is durable: the change's transaction writes a `RescheduleJob` row (pending), the task claims it, each chunk
+records its progress and the runner's sign of life in the chunk's transaction, and the end marks it done. A job lost
+with its worker or its message (pending, silent for RESUME_AFTER) is claimed by the beat sweep
+(`reschedules_resume`, `service.sla_reschedule_resume`) and continued after its last finished chunk — on PostgreSQL
+the sweeps skip each other's locked rows, and the claim is a conditional UPDATE, so one runner takes a job.
+
+Each moved ticket also gets a `deadline_moved` event on its own history (old and new deadlines, the reason), written
+in the reader's language when shown (`move_note`).
 """
 
 import logging
@@ -34,12 +43,14 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from guanxi.core import audit
 from guanxi.core.models import OrgUnit
 from guanxi.core.tree import subtree_ids
 from guanxi.service import clock, sla
-from guanxi.service.models import BusinessHours, Holiday, SlaTarget, Ticket, TicketEvent
+from guanxi.service.models import BusinessHours, Holiday, RescheduleJob, SlaTarget, Ticket, TicketEvent
 from guanxi.service.models.config import Grade
 
 logger = logging.getLogger(__name__)
@@ -47,6 +58,9 @@ CHUNK = 500  # tickets recomputed per transaction of the job
 SAME = timedelta(seconds=1)  # closer than this is the same deadline (float minutes in the incremental arithmetic)
 BREACHED = Ticket.SlaState.BREACHED
 E = TicketEvent.Kind
+PENDING = RescheduleJob.Status.PENDING
+RESUME_AFTER = timedelta(minutes=5)  # a pending job silent this long (worker or message lost) is run again by the sweep
+RESUME_BATCH = 10  # jobs one sweep claims at most
 
 
 # --- what changed -------------------------------------------------------------------------------------------------
@@ -63,32 +77,95 @@ def hours_changed(schedule: BusinessHours) -> None:
     start(hours_scope(schedule))
 
 
-def holiday_scope(holiday: Holiday) -> dict:
-    """What a job needs to know of the change (JSON: a Celery argument); taken before a delete."""
-    return {"day": holiday.date.isoformat(), "object": ["holiday", holiday.pk, str(holiday)]}
+def holiday_scope(holiday: Holiday, *, removed: bool = False) -> dict:
+    """What a job needs to know of the change (JSON: stored on the job); taken before a delete."""
+    return {
+        "day": holiday.date.isoformat(),
+        "object": ["holiday", holiday.pk, str(holiday)],
+        "reason": {"holiday": holiday.date.isoformat(), "name": holiday.name, "removed": removed},
+    }
 
 
-def hours_scope(schedule: BusinessHours) -> dict:
-    return {"branch_id": schedule.branch_id, "object": ["businesshours", schedule.pk, str(schedule)]}
+def hours_scope(schedule: BusinessHours, *, removed: bool = False) -> dict:
+    branch = schedule.branch.name if schedule.branch_id else ""
+    return {
+        "branch_id": schedule.branch_id,
+        "object": ["businesshours", schedule.pk, str(schedule)],
+        "reason": {"hours": branch, "removed": removed},
+    }
 
 
-def start(scope: dict) -> None:
-    """After the commit, hand the rescheduling to the task `service.sla_reschedule` (tests replace this to run it
-    in-process)."""
-    transaction.on_commit(lambda: enqueue(scope))
+def start(scope: dict) -> RescheduleJob:
+    """Inside the change's transaction: the job's row (it commits or rolls back with the change), handed to Celery
+    after the commit."""
+    job = RescheduleJob.objects.create(scope=scope)
+    hand_off(job.pk)
+    return job
 
 
-def enqueue(scope: dict) -> bool:
+def hand_off(job_id: int) -> None:
+    """After the commit, send the job to the task `service.sla_reschedule` (tests replace this to run it in-process
+    or keep it)."""
+    transaction.on_commit(lambda: enqueue(job_id))
+
+
+def enqueue(job_id: int) -> bool:
     """Send the job to the broker; with the broker down, run it here."""
     from guanxi.service.tasks import sla_reschedule as task
 
     try:
-        task.apply_async((scope,), retry=False)
+        task.apply_async((job_id,), retry=False)
     except Exception as exc:  # noqa: BLE001 - kombu/redis raise many kinds for an unreachable broker
         logger.warning("SLA rescheduling: broker unavailable, running it in this process: %s", exc)
-        reschedule(scope)
+        run(job_id)
         return False
     return True
+
+
+# --- claiming a job -----------------------------------------------------------------------------------------------
+
+
+def _silent(now: datetime) -> Q:
+    """Pending jobs nobody has worked on for RESUME_AFTER: claimed long ago, or never claimed since created."""
+    cutoff = now - RESUME_AFTER
+    return Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff)
+
+
+def run(job_id: int, *, chunk: int | None = None) -> dict | None:
+    """The task: claim the job and run it to the end; None when it is done or another runner is alive on it (the
+    sweep resumed it while its message waited)."""
+    now = timezone.now()
+    claimable = Q(claimed_at__isnull=True) | _silent(now)
+    if not RescheduleJob.objects.filter(claimable, pk=job_id, status=PENDING).update(claimed_at=now):
+        return None
+    return _run(job_id, chunk=chunk)
+
+
+def reschedules_resume(*, limit: int = RESUME_BATCH) -> int:
+    """The sweep (every minute): pending jobs silent for RESUME_AFTER — their worker died, their message was lost —
+    are claimed and run here from their last finished chunk. Returns how many it ran."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Concurrent sweeps on PostgreSQL skip each other's rows; the conditional UPDATE decides on SQLite (and
+        # against a task claiming at the same moment).
+        ids = list(
+            RescheduleJob.objects.filter(_silent(now), status=PENDING)
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        claimed = [
+            pk for pk in ids if RescheduleJob.objects.filter(_silent(now), pk=pk, status=PENDING).update(claimed_at=now)
+        ]
+    for pk in claimed:
+        logger.warning("SLA rescheduling: job %s was left unfinished, resuming it", pk)
+        _run(pk)
+    return len(claimed)
+
+
+def _run(job_id: int, *, chunk: int | None = None) -> dict:
+    job = RescheduleJob.objects.get(pk=job_id)
+    return reschedule(job.scope, chunk=chunk, job=job)
 
 
 # --- which tickets ------------------------------------------------------------------------------------------------
@@ -116,22 +193,38 @@ def affected(scope: dict) -> QuerySet[Ticket]:
 # --- the job ------------------------------------------------------------------------------------------------------
 
 
-def reschedule(scope: dict, *, chunk: int | None = None) -> dict:
+def reschedule(scope: dict, *, chunk: int | None = None, job: RescheduleJob | None = None) -> dict:
     """The job: recompute the affected tickets' deadlines `chunk` at a time (see the module docstring); returns
-    {"checked": tickets looked at, "moved": tickets whose deadlines moved}."""
+    {"checked": tickets looked at, "moved": tickets whose deadlines moved}. With `job`, from its last finished chunk,
+    each chunk's progress recorded with the chunk, and the job marked done at the end (counts over all its runs)."""
     chunk = chunk or CHUNK
     kind, object_id, label = scope.get("object") or ["", None, ""]
     reason = f"{kind} {label}".strip()
-    last, checked, moved = 0, 0, 0
+    last, checked, moved = (job.last_ticket_id, job.checked, job.moved) if job else (0, 0, 0)
     while True:
         with transaction.atomic():
             ids = list(affected(scope).filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
             if not ids:
+                _finish(job, kind=kind, object_id=object_id, label=label, checked=checked, moved=moved)
                 break
-            moved += _reschedule_chunk(ids, scope=scope, reason=reason, now=timezone.now())
-        checked += len(ids)
-        last = ids[-1]
-    if moved and object_id is not None:  # a re-run that moved nothing adds nothing
+            now = timezone.now()
+            moved += _reschedule_chunk(ids, scope=scope, reason=reason, now=now)
+            checked += len(ids)
+            last = ids[-1]
+            if job is not None:
+                RescheduleJob.objects.filter(pk=job.pk).update(
+                    last_ticket_id=last, checked=checked, moved=moved, claimed_at=now
+                )
+    return {"checked": checked, "moved": moved}
+
+
+def _finish(job: RescheduleJob | None, *, kind: str, object_id, label: str, checked: int, moved: int) -> None:
+    """The end: the job done (once, if two runners met at the end) and, when any moved, one entry on the holiday or
+    schedule counting them."""
+    finished = job is None or RescheduleJob.objects.filter(pk=job.pk, status=PENDING).update(
+        status=RescheduleJob.Status.DONE, finished_at=timezone.now(), checked=checked, moved=moved
+    )
+    if finished and moved and object_id is not None:  # a re-run that moved nothing adds nothing
         model = Holiday if kind == "holiday" else BusinessHours
         audit.record(
             actor=None,
@@ -140,7 +233,6 @@ def reschedule(scope: dict, *, chunk: int | None = None) -> dict:
             object_repr=label,
             changes={"tickets_moved": moved, "tickets_checked": checked},
         )
-    return {"checked": checked, "moved": moved}
 
 
 def _reschedule_chunk(ids: list[int], *, scope: dict, reason: str, now: datetime) -> int:
@@ -152,7 +244,8 @@ def _reschedule_chunk(ids: list[int], *, scope: dict, reason: str, now: datetime
     calendars = sla.Calendars()
     targets = {(t.ticket_type, t.priority, t.grade): t for t in SlaTarget.objects.all()}
     histories = clock_histories(tickets)
-    changed, entries = [], []
+    changed, entries, events = [], [], []
+    why = scope.get("reason") or {"label": reason}
     for ticket in tickets:
         key = (ticket.ticket_type, ticket.priority)
         target = targets.get((*key, ticket.sla_grade)) or targets.get((*key, Grade.GENERAL))
@@ -167,19 +260,17 @@ def _reschedule_chunk(ids: list[int], *, scope: dict, reason: str, now: datetime
         for name, value in changes.items():
             setattr(ticket, name, value)
         changed.append(ticket)
-        entries.append(
-            (
-                ticket,
-                {
-                    **{name: [audit.to_json(before[name]), audit.to_json(value)] for name, value in changes.items()},
-                    "reason": reason,
-                },
-            )
-        )
+        moves = {name: [audit.to_json(before[name]), audit.to_json(value)] for name, value in changes.items()}
+        entries.append((ticket, {**moves, "reason": reason}))
+        # On the ticket's own history too; no from_status (an event leaving `waiting` ends a pause in clock_histories).
+        shown = {name: moves[name] for name in ("response_due_at", "resolution_due_at") if name in moves}
+        if shown:
+            events.append(TicketEvent(ticket=ticket, at=now, kind=E.DEADLINE_MOVED, details={**shown, "reason": why}))
     if changed:
         fields = ["response_due_at", "resolution_due_at", "sla_due_at", "sla_state"]
         Ticket.objects.bulk_update(changed, fields, batch_size=CHUNK)
         audit.record_many(actor=None, action="sla_reschedule", entries=entries)
+        TicketEvent.objects.bulk_create(events, batch_size=CHUNK)
     return len(changed)
 
 
@@ -244,3 +335,45 @@ def clock_histories(tickets: list[Ticket]) -> dict[int, sla.ClockHistory]:
             start=begun, resolution_start=seen["reopened"] or begun, pauses=tuple(seen["pauses"])
         )
     return histories
+
+
+# --- on the ticket's history --------------------------------------------------------------------------------------
+
+
+def move_note(details: dict) -> str:
+    """A `deadline_moved` event in the reader's language: which deadline moved from when to when, and why."""
+    labels = {
+        "response_due_at": _("response deadline %(old)s → %(new)s"),
+        "resolution_due_at": _("resolution deadline %(old)s → %(new)s"),
+    }
+    moves = [
+        labels[name] % {"old": _local(details[name][0]), "new": _local(details[name][1])}
+        for name in labels
+        if name in details
+    ]
+    separator = pgettext("between list items", "; ")
+    return _("%(moves)s (reason: %(reason)s)") % {"moves": separator.join(moves), "reason": _why(details.get("reason"))}
+
+
+def _local(value: str | None) -> str:
+    if not value:
+        return "—"
+    return timezone.localtime(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+
+
+def _why(reason: dict | None) -> str:
+    reason = reason or {}
+    if "holiday" in reason:
+        names = {"day": reason["holiday"], "name": reason.get("name") or ""}
+        if reason.get("removed"):
+            text = _("holiday %(day)s %(name)s removed from the calendar") % names
+        else:
+            text = _("holiday calendar changed: %(day)s %(name)s") % names
+        return " ".join(text.split())  # a day without a name
+    if "hours" in reason:
+        if not reason["hours"]:
+            return _("default business hours changed")
+        if reason.get("removed"):
+            return _("business hours of %(branch)s removed (the default hours apply)") % {"branch": reason["hours"]}
+        return _("business hours of %(branch)s changed") % {"branch": reason["hours"]}
+    return reason.get("label", "")

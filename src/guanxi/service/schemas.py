@@ -98,6 +98,9 @@ class EventOut(Schema):
     from_status: str
     to_status: str
     note: str
+    # Structured facts where the event has them: a deadline move's {"response_due_at": [old, new],
+    # "resolution_due_at": [old, new], "reason": {...}}.
+    details: dict | None = None
 
 
 # A ticket as the API shows it, from a dict: selectors.ticket_rows (the list) or api.ticket_data (one ticket).

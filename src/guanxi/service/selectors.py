@@ -25,6 +25,7 @@ from guanxi.core.selectors import users_in_scope
 from guanxi.service.filters import TicketFilters
 from guanxi.service.models import Handover, Holiday, Ticket, TicketCause, TicketEvent, TicketSubType, TicketType
 from guanxi.service.models.config import Kind
+from guanxi.service.reschedule import move_note
 
 # The ticket's own columns in a list row (API TicketOut, the queue's _rows.html); related rows come as names.
 ROW_FIELDS = (
@@ -200,7 +201,13 @@ def pending_handover(*, ticket: Ticket) -> Handover | None:
 
 
 def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:
-    return list(ticket.events.select_related("actor").order_by("at", "id"))
+    """The ticket's history, oldest first; a deadline move's note is written from its details in the reader's
+    language (the job that moved it ran in a worker's)."""
+    events = list(ticket.events.select_related("actor").order_by("at", "id"))
+    for event in events:
+        if event.kind == TicketEvent.Kind.DEADLINE_MOVED and event.details:
+            event.note = move_note(event.details)
+    return events
 
 
 def ticket_types() -> QuerySet[TicketType]:

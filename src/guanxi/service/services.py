@@ -485,6 +485,6 @@ def holiday_delete(*, actor, holiday_id: int) -> None:
         if holiday is None:
             raise Http404
         audit.record(actor=actor, action="delete", instance=holiday, changes=audit.snapshot(holiday))
-        scope = reschedule.holiday_scope(holiday)
+        scope = reschedule.holiday_scope(holiday, removed=True)
         holiday.delete()
         reschedule.start(scope)

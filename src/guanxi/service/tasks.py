@@ -52,8 +52,16 @@ def survey_send(survey_id: int) -> dict:
 
 
 @shared_task(name="service.sla_reschedule", ignore_result=True)
-def sla_reschedule(scope: dict) -> dict:
+def sla_reschedule(job: int | dict) -> dict | None:
     """After a change of the holiday calendar or of business hours commits: move the deadlines of the open tickets
-    that count it, in chunks (reschedule.reschedule); a function of the tickets and the calendar, so safe to run
-    twice."""
-    return reschedule.reschedule(scope)
+    that count it, in chunks (reschedule.run: claims the pending job, so a second delivery does nothing). A scope dict
+    is a message sent before jobs were rows; it runs as it did then."""
+    if isinstance(job, dict):
+        return reschedule.reschedule(job)
+    return reschedule.run(int(job))
+
+
+@shared_task(name="service.sla_reschedule_resume", ignore_result=True)
+def sla_reschedule_resume() -> dict:
+    """Every minute: rescheduling jobs left pending by a dead worker or a lost message are claimed and finished."""
+    return {"reschedules_resumed": reschedule.reschedules_resume()}

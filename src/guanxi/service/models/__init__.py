@@ -27,5 +27,6 @@ from guanxi.service.models.knowledge import (  # noqa: F401
     ArticleVote,
     TicketArticle,
 )
+from guanxi.service.models.reschedule import RescheduleJob  # noqa: F401
 from guanxi.service.models.sms import SmsMessage, SmsReply  # noqa: F401
 from guanxi.service.models.ticket import Escalation, Handover, Ticket, TicketEvent  # noqa: F401

@@ -269,6 +269,7 @@ class TicketEvent(models.Model):
         MERGED = "merged", _("Merged into another ticket")
         MERGED_FROM = "merged_from", _("Duplicate merged in")
         ASSIGNED = "assigned", _("Assigned from the team queue")
+        DEADLINE_MOVED = "deadline_moved", _("SLA deadlines moved")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"))
@@ -279,6 +280,9 @@ class TicketEvent(models.Model):
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # Structured facts of an event whose text is written in the reader's language when shown: a deadline move's old
+    # and new deadlines and its reason (reschedule.move_note).
+    details = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket event")

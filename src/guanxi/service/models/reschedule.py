@@ -1,0 +1,38 @@
+"""A deadline rescheduling job as a row: written in the transaction of the holiday or business-hours change, so a job
+lost with its worker or its broker message is found and run again (reschedule.reschedules_resume)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RescheduleJob(models.Model):
+    """The open tickets' deadlines to move after one change of the holiday calendar or of business hours: pending until
+    the job has walked every affected ticket, with its progress (tickets up to `last_ticket_id` are done)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+
+    # What the job needs (reschedule.holiday_scope / hours_scope): the day or branch, the changed object, the reason.
+    scope = models.JSONField(_("scope"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The runner's last sign of life (its claim, then each chunk); NULL until one claims the job. A pending job silent
+    # for reschedule.RESUME_AFTER is claimed and run again by the sweep.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_ticket_id = models.BigIntegerField(default=0)
+    checked = models.PositiveIntegerField(_("tickets checked"), default=0)
+    moved = models.PositiveIntegerField(_("tickets moved"), default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline rescheduling")
+        verbose_name_plural = _("deadline reschedulings")
+        ordering = ["id"]
+        indexes = [
+            # The sweep's read of the pending jobs (reschedules_resume); done jobs stay as history, outside it.
+            models.Index(fields=["id"], condition=models.Q(status="pending"), name="reschedule_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.status}"
