@@ -63,3 +63,29 @@ def test_the_timeline_first_page_costs_one_statement_per_source(users, customers
     assert len(data) == 2, data  # one page of activities, one of tickets
     customer = [q["sql"] for q in queries if 'FROM "customers_customer"' in q["sql"]]
     assert len(customer) == 1, customer  # the visibility check
+
+
+def test_the_ticket_pages_recent_tickets_answer_the_full_rule_for_every_user_and_customer(users, customers):
+    tickets = _tickets(users, customers)
+    for name in vars(users):
+        user = fresh(getattr(users, name))
+        for customer in Customer.objects.all():
+            full = selectors.ticket_queryset(user=user).filter(customer_id=customer.pk).order_by("-created_at", "-id")
+            recent = selectors.tickets_of_customer(user=user, customer=customer, limit=5)
+            assert [t.pk for t in recent] == [t.pk for t in full[:5]], (name, customer.name)
+    # A user outside the customer's scope gets nothing: am2 neither owns c1 nor holds any of its tickets.
+    assert selectors.tickets_of_customer(user=fresh(users.am2), customer=customers.c1) == []
+    assert {t.pk for t in selectors.tickets_of_customer(user=fresh(users.am1), customer=customers.c1)} == {
+        tickets[0].pk,
+        tickets[1].pk,
+    }
+
+
+def test_a_hand_over_receiver_outside_the_customers_scope_sees_no_recent_tickets(users, customers, client):
+    """am1 sees c3's ticket through the hand-over, not c3: the page has no customer summary, so none of c3's other
+    tickets."""
+    on_c3 = _tickets(users, customers)[3]
+    other = make_ticket(users.agent2, customers.c3, subject="丙三另一工单")
+    client.force_login(users.am1)
+    page = client.get(f"/service/{on_c3.pk}/").content.decode()
+    assert on_c3.number in page and other.number not in page and "丙三另一工单" not in page

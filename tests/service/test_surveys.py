@@ -269,3 +269,18 @@ def test_the_360_panel_counts_what_the_summary_counts_for_every_role(users, cust
             row = summary.get(str(customer.pk), {"responses": 0, "satisfaction": None, "nps": None})
             got = (panel["responses"], panel["satisfaction"], panel["nps"])
             assert got == (row["responses"], row["satisfaction"], row["nps"]), (user.username, customer.name)
+
+
+def test_the_invitation_list_reads_the_survey_once(users, customers, api, key_survey):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _sent(api, users, key_survey)
+    client = api(users.lead1)
+    client.get(f"/surveys/{key_survey['id']}/invitations")  # warm the session and the user's caches
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/surveys/{key_survey['id']}/invitations")
+    assert [i["customer_id"] for i in response.json()["items"]] == [customers.c1.pk]
+    reads = [q["sql"] for q in queries if 'FROM "service_survey" ' in q["sql"] + " "]
+    assert len(reads) == 1, reads
+    assert api(users.agent1).get("/surveys/999999/invitations").status_code == 404

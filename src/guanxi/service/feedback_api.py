@@ -362,7 +362,7 @@ def list_invitations(
     limit: int = Query(50, ge=1, le=200),
 ):
     survey = surveys.survey_get(user=request.user, survey_id=survey_id)
-    page = surveys.invitation_list(user=request.user, survey_id=survey_id, status=status, cursor=cursor, limit=limit)
+    page = surveys.invitation_list(user=request.user, survey=survey, status=status, cursor=cursor, limit=limit)
     return {"items": [invitation_data(i, survey) for i in page.items], "next": page.next}
 
 

@@ -174,9 +174,9 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 def survey_detail(request: HttpRequest, survey_id: int) -> HttpResponse:
     survey = surveys.survey_get(user=request.user, survey_id=survey_id)
     try:
-        page = surveys.invitation_list(user=request.user, survey_id=survey.pk, cursor=request.GET.get("cursor"))
+        page = surveys.invitation_list(user=request.user, survey=survey, cursor=request.GET.get("cursor"))
     except BadCursor:
-        page = surveys.invitation_list(user=request.user, survey_id=survey.pk)
+        page = surveys.invitation_list(user=request.user, survey=survey)
     for invitation in page.items:
         invitation.answerable = surveys.invitation_answerable(invitation, survey)
     context = {

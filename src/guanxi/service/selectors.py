@@ -244,12 +244,13 @@ def holiday_list(*, year: int | None = None) -> QuerySet[Holiday]:
     return holidays
 
 
-def tickets_of_customer(*, user, customer_id: int, limit: int = 10) -> list[Ticket]:
-    """The latest tickets of a customer the user may see (the 360 panel; the customer is already scope-checked)."""
+def tickets_of_customer(*, user, customer, limit: int = 10) -> list[Ticket]:
+    """The latest tickets of `customer` the user may see, for the ticket page's summary (number, subject, status).
+    The caller read the customer through its scope check (customers.selectors.customer_get): customer_tickets then
+    reads its tickets without the scope's ORs when the rules let the user see all of them."""
     return list(
-        ticket_queryset(user=user)
-        .filter(customer_id=customer_id)
-        .select_related("owner")
+        customer_tickets(user=user, customer=customer)
+        .only("id", "number", "subject", "status")
         .order_by("-created_at", "-id")[:limit]
     )
 

@@ -78,10 +78,11 @@ def customer_invitations(*, customer) -> QuerySet[SurveyInvitation]:
 
 
 def invitation_list(
-    *, user, survey_id: int, status: str | None = None, cursor: str | None = None, limit: int = 50
+    *, user, survey: Survey, status: str | None = None, cursor: str | None = None, limit: int = 50
 ) -> Page:
-    survey_get(user=user, survey_id=survey_id)
-    invitations = invitation_queryset(user=user).filter(survey_id=survey_id).select_related("customer")
+    """The survey's invitations of the customers `user` may see; `survey` as survey_get gave it to the caller (the
+    permission checked there), so it is not read again."""
+    invitations = invitation_queryset(user=user).filter(survey_id=survey.pk).select_related("customer")
     if status:
         invitations = invitations.filter(status=status)
     return keyset_page(invitations, ordering="id", cursor=cursor, limit=limit)

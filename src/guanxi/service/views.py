@@ -151,7 +151,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 "customer": customer,
                 "profile": overview.profile(user=request.user, customer=customer),
                 "contacts": overview.contacts(user=request.user, customer=customer)[:5],
-                "recent": selectors.tickets_of_customer(user=request.user, customer_id=customer.pk, limit=5),
+                "recent": selectors.tickets_of_customer(user=request.user, customer=customer, limit=5),
             }
     pending = selectors.pending_handover(ticket=ticket)
     may_act = services.may_act(request.user, ticket)
