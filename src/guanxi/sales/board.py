@@ -73,8 +73,8 @@ class BoardPipeline:
         )
 
 
-_PIPELINE_SQL = """
-    SELECT p.id, p.code, p.name, p.name_en, s.id, s.code, s.name, s.name_en, s.position, s.probability, s.outcome
+_PIPELINE_SQL = """SELECT p.id, p.code, p.name, p.name_en,
+           s.id, s.code, s.name, s.name_en, s.position, s.probability, s.outcome
       FROM sales_pipeline p LEFT JOIN sales_stage s ON s.pipeline_id = p.id
      WHERE p.id = {pipeline}
      ORDER BY s.position, s.id
@@ -158,8 +158,7 @@ _CARD_COLUMNS = (
 # (or sales_opp_stage_idx for scope ALL) and stopping after the column's cards; a LATERAL join gives the rows of all
 # columns in one statement. A window over the whole board (ROW_NUMBER() OVER (PARTITION BY stage …)) read and sorted
 # every open deal of the team first (0.2 s for a team of 17,500 deals on the bench data).
-_CARDS_POSTGRESQL = f"""
-    SELECT {_CARD_COLUMNS}
+_CARDS_POSTGRESQL = f"""SELECT {_CARD_COLUMNS}
       FROM sales_stage s
      CROSS JOIN LATERAL (
            SELECT o.id FROM sales_opportunity o
@@ -173,8 +172,7 @@ _CARDS_POSTGRESQL = f"""
      WHERE {{stages}}
 """  # noqa: S608 - our columns; the values are bound
 # SQLite has no LATERAL: the window stays (a SQLite installation has small teams).
-_CARDS_SQLITE = f"""
-    SELECT {_CARD_COLUMNS}
+_CARDS_SQLITE = f"""SELECT {_CARD_COLUMNS}
       FROM (SELECT o.id, ROW_NUMBER() OVER (PARTITION BY o.stage_id ORDER BY o.updated_at DESC, o.id DESC) AS rn
               FROM sales_opportunity o
              WHERE {{where}}) top

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from guanxi.core.masking import phone_for
 from guanxi.customers.filters import CustomerFilters
@@ -128,7 +128,12 @@ class ConvertIn(Schema):
 # --- pipelines and deals --------------------------------------------------------------------------------------------
 
 
-class StageOut(Schema):
+# Plain pydantic models read by attribute (from_attributes): the board validates a pipeline and its stages on every
+# request, and ninja's Schema wraps each object in a DjangoGetter (a Python call per field). No docstrings: they
+# would change the OpenAPI document.
+class StageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     code: str
     name: str
@@ -139,7 +144,9 @@ class StageOut(Schema):
     outcome: str
 
 
-class PipelineOut(Schema):
+class PipelineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     code: str
     name: str
@@ -147,10 +154,11 @@ class PipelineOut(Schema):
     label: str
     stages: list[StageOut]
 
-    @staticmethod
-    def resolve_stages(obj) -> list:
-        # A Pipeline's prefetched stages, or the tuple of a board.BoardPipeline.
-        return list(obj.stages) if isinstance(obj.stages, tuple) else list(obj.stages.all())
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _stages(cls, stages):
+        # A Pipeline's (prefetched) stages manager, or the tuple of a board.BoardPipeline.
+        return stages if isinstance(stages, tuple | list) else list(stages.all())
 
 
 class DealIn(Schema):
