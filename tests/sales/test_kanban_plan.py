@@ -1,7 +1,7 @@
 """The kanban board's sensitive-customer rule: deals on sensitive customers are left out of totals and cards for users
 without the permission. Each column's candidate cards by `NOT EXISTS (the deal's customer, sensitive)` — never a join
 of every deal of the board to its customer (which PostgreSQL planned as a hash join over all customers), only the
-cards shown are joined to their customer and owner; the totals are the stored ones (sales.board_totals), whose key
+cards shown get their customer's and owner's names; the totals are the stored ones (sales.board_totals), whose key
 keeps the sensitive part apart."""
 
 import re
@@ -60,7 +60,7 @@ def test_the_board_reads_deals_without_joining_their_customers(users, board):
 
     assert "JOIN" not in candidates.upper()
     assert "customers_customer" in candidates and "NOT EXISTS" in candidates.upper()  # the sensitive rule
-    assert "JOIN customers_customer" in cards.replace(candidates, "")  # only the 20-odd cards shown get their names
+    assert "JOIN auth_user" in cards.replace(candidates, "")  # only the 20-odd cards shown get their owner's name
 
 
 def test_the_totals_are_the_stored_ones_with_the_sensitive_part_left_out_by_a_column(users, board):
@@ -87,7 +87,8 @@ def test_postgresql_reads_each_columns_newest_cards_of_a_team_in_order_from_the_
     """One statement for every column's top cards, each an ordered walk of the team's part of the board index that
     stops after the column's cards — no sort of the team's deals (sorting disabled: the plan must not need one)."""
     (top,) = _board_sql(users.lead1)
-    assert top.upper().count("SELECT") == 3 and "UNION" not in top.upper()  # cards, their column's LATERAL, sensitive
+    # the cards, their column's LATERAL, the customer's name, the sensitive rule
+    assert top.upper().count("SELECT") == 4 and "UNION" not in top.upper()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
