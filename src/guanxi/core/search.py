@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.urls import reverse
 from django.utils.functional import Promise
 
 MIN_QUERY_LENGTH = 2
@@ -69,6 +70,17 @@ def parse(q: str) -> ParsedQuery:
         if phone.startswith(prefix) and len(phone) == len(prefix) + 11:
             phone = phone[len(prefix) :]
     return ParsedQuery(text=text, terms=tuple(text.split()), compact=compact, phone=phone if phone.isdigit() else "")
+
+
+_URL_PLACEHOLDER = 918273645546372819
+
+
+def detail_urls(viewname: str) -> Callable[[int], str]:
+    """id → reverse(viewname, args=[id]) for the hits of one search: reverse() costs ~0.1 ms a call, so the URL is
+    reversed once, with a placeholder id, and the ids are put in its place."""
+    template = reverse(viewname, args=[_URL_PLACEHOLDER])
+    marker = str(_URL_PLACEHOLDER)
+    return lambda pk: template.replace(marker, str(pk))
 
 
 _kinds: dict[str, SearchKind] = {}

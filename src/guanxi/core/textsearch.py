@@ -92,19 +92,52 @@ def substring_matches(queryset: QuerySet, column: str, terms: list[str], limit: 
     """At most `limit` rows of `queryset` whose `column` contains every term (case-insensitive), in no set order.
 
     Terms shorter than MIN_TERM_LENGTH only filter; without a longer term the answer is empty (nothing to look up).
+    `queryset` may be a values() queryset: the rows are then dicts.
+    """
+    return substring_matches_in_parts([queryset], column, terms, limit)
+
+
+def substring_matches_in_parts(parts: list[QuerySet], column: str, terms: list[str], limit: int) -> list:
+    """substring_matches() of each queryset of `parts` (querysets of one model: the parts of a user's scope, see
+    activity_scope_parts), at most `limit` rows of each, part after part; the same row may come more than once.
+
+    On PostgreSQL a rare term's candidate ids are read from the index once for all the parts (they depend on the
+    index, not on the part): an account manager's ticket search read the same ids four times.
     """
     indexed = [term for term in terms if len(term) >= MIN_TERM_LENGTH]
-    if not indexed:
+    if not indexed or not parts:
         return []
-    vendor = connections[queryset.db].vendor
+    vendor = connections[parts[0].db].vendor
     if vendor == "postgresql":
-        frequent = frequent_bigrams(queryset.db, queryset.model._meta.db_table, column)
-        queryset = _matching(queryset, column, indexed, terms, frequent)
-        if frequent and not queryset.query.is_empty() and any(_is_rare(term, frequent) for term in indexed):
-            candidates = _rare_candidates(queryset, column, indexed, terms, frequent)
-            if candidates is not None:
-                queryset = queryset.filter(pk__in=candidates)
-        return list(queryset[:limit])
+        return _postgresql_matches(parts, column, indexed, terms, limit)
+    rows = []
+    for queryset in parts:
+        rows += _other_matches(queryset, vendor, column, indexed, terms, limit)
+    return rows
+
+
+def _postgresql_matches(parts: list[QuerySet], column: str, indexed: list[str], terms: list[str], limit: int) -> list:
+    model, alias = parts[0].model, parts[0].db
+    parts = [part for part in parts if not part.query.is_empty()]
+    if not parts:
+        return []
+    frequent = frequent_bigrams(alias, model._meta.db_table, column)
+    if frequent and any(_is_rare(term, frequent) for term in indexed):
+        candidates = _rare_candidates(model, alias, column, indexed, terms, frequent)
+        if candidates is not None:
+            # The candidates are exactly the rows matching every term: the parts' queries only apply the scope to
+            # them (through the primary key), nothing to look up or recheck again.
+            rows = []
+            for part in parts if candidates else ():
+                rows += part.filter(pk__in=candidates)[:limit]
+            return rows
+    rows = []
+    for part in parts:
+        rows += _matching(part, column, indexed, terms, frequent)[:limit]
+    return rows
+
+
+def _other_matches(queryset: QuerySet, vendor: str, column: str, indexed: list[str], terms: list[str], limit: int):
     for term in terms:
         queryset = queryset.filter(**{f"{column}__icontains": term})
     # SQLite: a term of punctuation only (（）) leaves the tokenizer nothing: it filters, alone it falls back to LIKE.
@@ -136,7 +169,7 @@ def _is_rare(term: str, frequent: dict[str, float]) -> bool:
     return any(term.lower()[i : i + 2] not in frequent for i in range(len(term) - 1))
 
 
-def _rare_candidates(queryset, column: str, indexed: list[str], terms: list[str], frequent: dict) -> list | None:
+def _rare_candidates(model, alias: str, column: str, indexed: list, terms: list, frequent: dict) -> list | None:
     """The ids of every row matching a rare term, from the bigram index alone; None when there are PG_RARE_CANDIDATES
     or more (then the term was not rare enough to matter).
 
@@ -144,8 +177,7 @@ def _rare_candidates(queryset, column: str, indexed: list[str], terms: list[str]
     the planner's guess (0.5 % of the rows match) makes it walk that index and test each row, expecting to stop
     after a few hundred; for a word in none of them it walked all 830,000 of the owner's activities (5.9 s on the
     bench). The index alone answers a rare term in well under a millisecond; the scoped query then reads those ids."""
-    model = queryset.model
-    candidates = _matching(model._base_manager.db_manager(queryset.db).order_by(), column, indexed, terms, frequent)
+    candidates = _matching(model._base_manager.db_manager(alias).order_by(), column, indexed, terms, frequent)
     ids = list(candidates.values_list("pk", flat=True)[:PG_RARE_CANDIDATES])
     return ids if len(ids) < PG_RARE_CANDIDATES else None
 

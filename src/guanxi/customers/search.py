@@ -10,12 +10,14 @@ Two kinds of match, each served by an index (customers/migrations/0004_search_in
   here: whole name, then names starting with the query, then shorter names.
 
 Record scope comes from the selectors (customer_queryset / contact_queryset); phones are masked with phone_for().
+Rows are values() dicts from querysets built once per process (_customer_rows, _contact_rows): compiling the columns
+of a model and its joined region or customer, and building the instances, was most of these kinds' Python time.
 """
 
 import re
+from functools import cache
 
-from django.db.models import Q
-from django.urls import reverse
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import pgettext, pgettext_lazy
 
 from guanxi.core import search
@@ -25,8 +27,19 @@ from guanxi.customers.models import Contact, Customer
 from guanxi.customers.selectors import contact_queryset, customer_queryset
 
 _IDENTIFIER = re.compile(r"[0-9A-Z]{4,32}")
-CUSTOMER_FIELDS = ["id", "name", "number", "credit_code", "id_number", "region__name", "archived_at", "merged_into_id"]
-CONTACT_FIELDS = ["id", "name", "mobile", "landline", "customer_id", "customer__name"]
+CUSTOMER_FIELDS = ("id", "name", "number", "credit_code", "id_number", "region_id", "archived_at", "merged_into_id")
+CONTACT_FIELDS = ("id", "name", "mobile", "landline", "customer_id")
+
+
+@cache
+def _customer_rows() -> QuerySet:
+    """The customers' values() queryset, built once; callers only chain on it (filter and slice clone it)."""
+    return Customer.objects.values(*CUSTOMER_FIELDS, region_name=F("region__name"))
+
+
+@cache
+def _contact_rows() -> QuerySet:
+    return Contact.objects.values(*CONTACT_FIELDS, customer_name=F("customer__name"))
 
 
 def _name_rank(name: str, text: str) -> tuple:
@@ -36,9 +49,9 @@ def _name_rank(name: str, text: str) -> tuple:
 
 def _merge(exact: list, by_name: list, text: str, limit: int) -> list:
     """Exact matches first (as found), then name matches ranked; each record once."""
-    seen = {row.pk for row in exact}
+    seen = {row["id"] for row in exact}
     ranked = sorted(
-        (row for row in by_name if row.pk not in seen), key=lambda row: (*_name_rank(row.name, text), row.pk)
+        (row for row in by_name if row["id"] not in seen), key=lambda row: (*_name_rank(row["name"], text), row["id"])
     )
     return (exact + ranked)[:limit]
 
@@ -46,42 +59,43 @@ def _merge(exact: list, by_name: list, text: str, limit: int) -> list:
 # --- customers ------------------------------------------------------------------------------------------------------
 
 
-def customer_matches(*, user, q: str, limit: int) -> list[tuple[Customer, str]]:
-    """(customer, what matched) for the query, best first."""
+def customer_matches(*, user, q: str, limit: int) -> list[tuple[dict, str]]:
+    """(customer row: CUSTOMER_FIELDS and region_name, what matched) for the query, best first."""
     query = search.parse(q)
-    visible = customer_queryset(user=user).select_related("region").only(*CUSTOMER_FIELDS)
+    visible = customer_queryset(user=user, base=_customer_rows())
     live = Q(archived_at__isnull=True, merged_into__isnull=True)
     exact_condition = Q(name=query.text) & live
     if _IDENTIFIER.fullmatch(query.compact):
         exact_condition |= Q(number=query.compact)
         if len(query.compact) == 18:
             exact_condition |= Q(credit_code=query.compact) | Q(id_number=query.compact)
-    exact = sorted(visible.filter(exact_condition)[:limit], key=lambda row: row.pk)
+    exact = sorted(visible.filter(exact_condition)[:limit], key=lambda row: row["id"])
     by_name = substring_matches(visible.filter(live), "name", list(query.terms), limit)
     return [(row, _customer_match(row, query)) for row in _merge(exact, by_name, query.text, limit)]
 
 
-def _customer_match(customer: Customer, query: search.ParsedQuery) -> str:
+def _customer_match(customer: dict, query: search.ParsedQuery) -> str:
     for field in ("number", "credit_code", "id_number"):
-        if getattr(customer, field) == query.compact:
+        if customer[field] == query.compact:
             return field
     return "name"
 
 
 def search_customers(*, user, q: str, limit: int) -> list[search.SearchHit]:
     hits = []
+    url = search.detail_urls("customers:detail")
     for customer, match in customer_matches(user=user, q=q, limit=limit):
-        notes = [customer.number, customer.region.name if customer.region_id else ""]
-        if customer.merged_into_id:
+        notes = [customer["number"], customer["region_name"] or ""]
+        if customer["merged_into_id"]:
             notes.append(pgettext("search hit", "merged"))
-        elif customer.archived_at:
+        elif customer["archived_at"]:
             notes.append(pgettext("search hit", "archived"))
         hits.append(
             search.SearchHit(
-                id=customer.pk,
-                title=customer.name,
+                id=customer["id"],
+                title=customer["name"],
                 subtitle=" · ".join(filter(None, notes)),
-                url=reverse("customers:detail", args=[customer.pk]),
+                url=url(customer["id"]),
                 match=match,
             )
         )
@@ -101,11 +115,11 @@ def _phone_condition(query: search.ParsedQuery) -> Q | None:
     return None
 
 
-def contact_matches(*, user, q: str, limit: int) -> list[tuple[Contact, str]]:
-    """(contact, what matched) for the query, best first."""
+def contact_matches(*, user, q: str, limit: int) -> list[tuple[dict, str]]:
+    """(contact row: CONTACT_FIELDS and customer_name, what matched) for the query, best first."""
     query = search.parse(q)
-    visible = contact_queryset(user=user).select_related("customer").only(*CONTACT_FIELDS)
-    exact: list[Contact] = []
+    visible = contact_queryset(user=user, base=_contact_rows())
+    exact: list[dict] = []
     phone = _phone_condition(query)
     if phone is not None:
         with_phones = visible.alias(
@@ -113,21 +127,21 @@ def contact_matches(*, user, q: str, limit: int) -> list[tuple[Contact, str]]:
             landline_digits=WithoutHyphens("landline"),
             landline_tail=Tail4(WithoutHyphens("landline")),
         )
-        exact = sorted(with_phones.filter(phone)[:limit], key=lambda row: row.pk)
+        exact = sorted(with_phones.filter(phone)[:limit], key=lambda row: row["id"])
     live = Q(customer__archived_at__isnull=True)
     by_name = substring_matches(visible.filter(live), "name", list(query.terms), limit)
     return [(row, _contact_match(row, query)) for row in _merge(exact, by_name, query.text, limit)]
 
 
-def _contact_match(contact: Contact, query: search.ParsedQuery) -> str:
-    landline = contact.landline.replace("-", "")
+def _contact_match(contact: dict, query: search.ParsedQuery) -> str:
+    landline = contact["landline"].replace("-", "")
     if query.full_phone:
-        if contact.mobile == query.full_phone:
+        if contact["mobile"] == query.full_phone:
             return "mobile"
         if landline == query.full_phone:
             return "landline"
     elif query.phone_tail:
-        if contact.mobile.endswith(query.phone_tail):
+        if contact["mobile"].endswith(query.phone_tail):
             return "mobile"
         if landline.endswith(query.phone_tail):
             return "landline"
@@ -136,14 +150,15 @@ def _contact_match(contact: Contact, query: search.ParsedQuery) -> str:
 
 def search_contacts(*, user, q: str, limit: int) -> list[search.SearchHit]:
     hits = []
+    url = search.detail_urls("customers:detail")
     for contact, match in contact_matches(user=user, q=q, limit=limit):
-        phone = contact.landline if match == "landline" else (contact.mobile or contact.landline)
+        phone = contact["landline"] if match == "landline" else (contact["mobile"] or contact["landline"])
         hits.append(
             search.SearchHit(
-                id=contact.pk,
-                title=contact.name,
-                subtitle=" · ".join(filter(None, [contact.customer.name, phone_for(user, phone)])),
-                url=reverse("customers:detail", args=[contact.customer_id]) + "#contacts",
+                id=contact["id"],
+                title=contact["name"],
+                subtitle=" · ".join(filter(None, [contact["customer_name"], phone_for(user, phone)])),
+                url=url(contact["customer_id"]) + "#contacts",
                 match=match,
             )
         )

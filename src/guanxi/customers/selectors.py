@@ -123,9 +123,10 @@ def customer_visible(*, user, object_id) -> bool:
     return str(object_id).isdigit() and customer_queryset(user=user).filter(pk=int(object_id)).exists()
 
 
-def contact_queryset(*, user) -> QuerySet[Contact]:
+def contact_queryset(*, user, base: QuerySet[Contact] | None = None) -> QuerySet[Contact]:
+    """All contacts `user` may see (their customer's scope and sensitive flag); `base` as in customer_queryset."""
     return restrict(
-        Contact.objects.all(),
+        Contact.objects.all() if base is None else base,
         user,
         owner_field="customer__owner",
         unit_field="customer__org_unit",

@@ -15,7 +15,7 @@ from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.validators import normalize_mobile
 from guanxi.sales.deals_selectors import deals_of_customer, opportunity_queryset
 from guanxi.sales.leads_selectors import lead_queryset
-from guanxi.sales.models import Opportunity, Pipeline, Stage
+from guanxi.sales.models import Lead, Opportunity, Pipeline, Stage
 
 PANEL_LIMIT = 20
 # Customers whose name matches that a deal search looks at (their deals in scope are then one indexed IN).
@@ -76,21 +76,29 @@ def search_leads(*, user, q: str, limit: int) -> list[search.SearchHit]:
     """Leads whose company/person name or contact name contains every word (bigram indexes, sales migration 0005),
     and a whole mobile number exactly (sales_lead_mobile_idx); mobile first, then newest first."""
     query = search.parse(q)
-    visible = lead_queryset(user=user).order_by()
+    visible = lead_queryset(user=user).order_by().values(*LEAD_HIT_FIELDS)
     exact = list(visible.filter(mobile=normalize_mobile(query.full_phone))[:limit]) if query.full_phone else []
     terms = list(query.terms)
     by_name = substring_matches(visible, "company_name", terms, limit)
     by_contact = substring_matches(visible, "contact_name", terms, limit)
     leads = _first_each(exact, _newest(by_name + by_contact, "created_at"), limit)
+    url = search.detail_urls("sales:lead_detail")
     return [
         search.SearchHit(
-            id=lead.pk,
-            title=lead.company_name,
+            id=lead["id"],
+            title=lead["company_name"],
             subtitle=" · ".join(
-                filter(None, [str(lead.get_status_display()), lead.contact_name, phone_for(user, lead.mobile)])
+                filter(
+                    None,
+                    [
+                        str(LEAD_STATUS.get(lead["status"], lead["status"])),
+                        lead["contact_name"],
+                        phone_for(user, lead["mobile"]),
+                    ],
+                )
             ),
-            url=reverse("sales:lead_detail", args=[lead.pk]),
-            match="mobile" if query.full_phone and lead.mobile == query.full_phone else "name",
+            url=url(lead["id"]),
+            match="mobile" if query.full_phone and lead["mobile"] == query.full_phone else "name",
         )
         for lead in leads
     ]
@@ -101,34 +109,48 @@ def search_opportunities(*, user, q: str, limit: int) -> list[search.SearchHit]:
     does (the customers' bigram index, among the customers the user may see); newest first within each."""
     query = search.parse(q)
     terms = list(query.terms)
-    visible = opportunity_queryset(user=user).select_related("customer", "stage").order_by()
+    visible = opportunity_queryset(user=user).order_by().values(*DEAL_HIT_FIELDS)
     by_name = substring_matches(visible, "name", terms, limit)
-    their_customers = customer_queryset(user=user).only("id").order_by()
+    their_customers = customer_queryset(user=user).order_by().values("id")
     customers = substring_matches(their_customers, "name", terms, CUSTOMER_CANDIDATES)
-    by_customer = list(visible.filter(customer__in=[c.pk for c in customers])[:limit]) if customers else []
+    by_customer = list(visible.filter(customer__in=[c["id"] for c in customers])[:limit]) if customers else []
     deals = _first_each(_newest(by_name, "updated_at"), _newest(by_customer, "updated_at"), limit)
+    url = search.detail_urls("sales:deal_detail")
     return [
         search.SearchHit(
-            id=deal.pk,
-            title=deal.name,
-            subtitle=" · ".join([deal.customer.name, deal.stage.label, f"¥{deal.amount:,.2f}"]),
-            url=reverse("sales:deal_detail", args=[deal.pk]),
+            id=deal["id"],
+            title=deal["name"],
+            subtitle=" · ".join(
+                [
+                    deal["customer__name"],
+                    Stage.label_of(deal["stage__name"], deal["stage__name_en"]),
+                    f"¥{deal['amount']:,.2f}",
+                ]
+            ),
+            url=url(deal["id"]),
         )
         for deal in deals
     ]
 
 
-def _newest(rows: list, field: str) -> list:
-    return sorted(rows, key=lambda row: (getattr(row, field), row.pk), reverse=True)
+# What the hits show and are ranked by, read as values(): lead and deal instances with their customer and stage, and
+# compiling all of their columns, were most of these kinds' Python time.
+LEAD_HIT_FIELDS = ("id", "company_name", "contact_name", "mobile", "status", "created_at")
+LEAD_STATUS = dict(Lead.Status.choices)
+DEAL_HIT_FIELDS = ("id", "name", "amount", "updated_at", "customer__name", "stage__name", "stage__name_en")
 
 
-def _first_each(first: list, then: list, limit: int) -> list:
+def _newest(rows: list[dict], field: str) -> list[dict]:
+    return sorted(rows, key=lambda row: (row[field], row["id"]), reverse=True)
+
+
+def _first_each(first: list[dict], then: list[dict], limit: int) -> list[dict]:
     """`first`, then the rows of `then` not already there, at most `limit` in all."""
     seen: set[int] = set()
     rows = []
     for row in (*first, *then):
-        if row.pk not in seen:
-            seen.add(row.pk)
+        if row["id"] not in seen:
+            seen.add(row["id"])
             rows.append(row)
     return rows[:limit]
 
