@@ -337,6 +337,10 @@ def test_a_job_that_died_is_resumed_by_the_sweep_and_completes_once(
 
 
 def test_a_job_whose_message_was_lost_is_run_by_the_sweep(users, customers, api, monkeypatch, reschedule_tasks):
+    from django.conf import settings as django_settings
+
+    beat = [e for e in django_settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "service.sla_reschedule_resume"]
+    assert len(beat) == 1 and beat[0]["schedule"] <= 60  # the sweep runs every minute
     clock = Clock(monkeypatch, FRIDAY_17)
     ticket = make_ticket(users.agent1, customers.c1)
     reschedule_tasks.eager = False
@@ -344,7 +348,7 @@ def test_a_job_whose_message_was_lost_is_run_by_the_sweep(users, customers, api,
     clock.set(FRIDAY_17 + timedelta(minutes=2))
     assert reschedule.reschedules_resume() == 0  # young: its message may still be on its way
     clock.set(FRIDAY_17 + timedelta(minutes=6))
-    assert reschedule.reschedules_resume() == 1
+    assert tasks.sla_reschedule_resume.apply().get() == {"reschedules_resumed": 1}
     assert _fresh(ticket).resolution_due_at == at(2026, 3, 10, 16, 0)
     assert RescheduleJob.objects.get().status == "done"
     assert reschedule_tasks.run() == [None]  # the message arrives late: the job is done
