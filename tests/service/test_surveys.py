@@ -284,3 +284,19 @@ def test_the_invitation_list_reads_the_survey_once(users, customers, api, key_su
     reads = [q["sql"] for q in queries if 'FROM "service_survey" ' in q["sql"] + " "]
     assert len(reads) == 1, reads
     assert api(users.agent1).get("/surveys/999999/invitations").status_code == 404
+
+
+def test_the_360_panel_reads_no_totals_for_a_customer_without_visits_or_answers(users, customers, key_survey):
+    """Without a latest visit or answer there is nothing to sum: the panel's two aggregates are not run."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guanxi.service.satisfaction import customer_satisfaction
+    from tests.conftest import fresh
+
+    user = fresh(users.am1)
+    customer_satisfaction(user=user, customer=customers.c1)  # permissions and scope cached on the user
+    with CaptureQueriesContext(connection) as statements:
+        data = customer_satisfaction(user=user, customer=customers.c1)
+    assert len(statements) == 2
+    assert (data["latest"], data["responses"], data["satisfaction"], data["nps"]) == (None, 0, None, None)
