@@ -83,7 +83,7 @@ def query_label(sql: str) -> tuple[str, bool]:
     """A short name for a captured statement and whether it fetches response data (else: auth and scope)."""
     match = re.search(r'FROM "(\w+)"', sql)
     table = match.group(1) if match else "?"
-    verb = sql.lstrip("( ").split(None, 1)[0].upper()  # a UNION of sliced queries starts "(SELECT"
+    verb = sql.lstrip().lstrip("( ").split(None, 1)[0].upper()  # a UNION of sliced queries starts "(SELECT"
     if verb != "SELECT":
         return f"{verb.lower()} {table}", False
     if table == "core_apitoken":

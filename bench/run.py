@@ -216,7 +216,8 @@ def measure_writes(kind: str, ctx: dict, guanxi: Client, floor: Client, raw: Raw
 def data_statements(queries: list[str]) -> list[str]:
     # A UNION of sliced queries starts "(SELECT": it was left out of the raw side and the floor's replay until
     # 2026-11-27 (the kanban's per-column UNION ALL, its most expensive statement).
-    return [sql for sql in queries if sql.lstrip("( ").upper().startswith("SELECT") and query_label(sql)[1]]
+    # Hand-written SQL may start with a newline or indentation: lstrip() takes any whitespace.
+    return [sql for sql in queries if sql.lstrip().lstrip("( ").upper().startswith("SELECT") and query_label(sql)[1]]
 
 
 def captured_scenario(name: str, user: str, paths: list[str], authorization: str, env: dict, replay_key: str):
