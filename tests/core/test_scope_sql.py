@@ -1,10 +1,11 @@
-"""core.scope.restrict_sql, the record scope as an SQL condition for the reads written as SQL (the kanban board),
-selects exactly the rows restrict() does, for every role (own, team, branch, all, none)."""
+"""core.scope.restrict_sql, the record scope as an SQL condition for the reads written as SQL (the kanban board), and
+core.scope.allows, the same rule for one row already loaded (the 360 view's panels), select exactly the rows
+restrict() does, for every role (own, team, branch, all, none), sensitive records included."""
 
 import pytest
 from django.db import connection
 
-from guanxi.core.scope import restrict, restrict_sql, sql_in
+from guanxi.core.scope import allows, restrict, restrict_sql, sql_in
 from guanxi.customers.models import Customer
 from tests.conftest import USERS, fresh, make_customer
 
@@ -32,6 +33,24 @@ def test_it_selects_what_restrict_selects(users, who):
     user = fresh(getattr(users, who))
 
     assert _rows_by_sql(user) == set(restrict(Customer.objects.all(), user).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("who", sorted(USERS))
+def test_allows_agrees_with_restrict_row_by_row(users, who):
+    _customers(users)
+    make_customer(users.admin, owner_id=users.am1.pk, sensitive=True)
+    make_customer(users.admin, owner_id=users.lead1.pk, sensitive=True)
+    user = fresh(getattr(users, who))
+    visible = set(restrict(Customer.objects.all(), user, sensitive_field="sensitive").values_list("pk", flat=True))
+
+    allowed = {
+        customer.pk
+        for customer in Customer.objects.all()
+        if allows(user, owner_id=customer.owner_id, unit_id=customer.org_unit_id, sensitive=customer.sensitive)
+    }
+
+    assert allowed == visible
+    assert Customer.objects.count() == 7
 
 
 def test_the_scopes_it_writes_are_narrower_for_narrower_roles(users):

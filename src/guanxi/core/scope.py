@@ -62,6 +62,18 @@ def restrict(
     return queryset
 
 
+def allows(user, *, owner_id: int | None, unit_id: int | None, sensitive: bool = False) -> bool:
+    """restrict() for one row whose owner, unit and sensitive flag are at hand: whether `user` may see it. For a read
+    that has already loaded the row (the 360 view's panels) and must not ask the database again.
+    tests/core/test_scope_sql.py checks it agrees with restrict() for every scope."""
+    scope = record_scope(user)
+    if scope.level is None or (sensitive and not scope.sees_sensitive):
+        return False
+    if scope.level == ScopeLevel.OWN:
+        return owner_id == scope.user_id
+    return scope.level == ScopeLevel.ALL or unit_id in scope.unit_ids
+
+
 def _user_unit(user) -> OrgUnit | None:
     if not user.is_authenticated:
         return None

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core.scope import ScopeLevel, record_scope, restrict
+from guanxi.core.scope import allows, restrict
 from guanxi.core.versioning import lock
 from guanxi.customers.selectors import customer_queryset
 
@@ -44,15 +44,9 @@ def customer_scoped(queryset: QuerySet, user, customer_path: str = "customer") -
 
 def customer_in_scope(user, customer) -> bool:
     """Whether customer_scoped() lets `user` see rows of `customer` (an instance with owner_id, org_unit_id and
-    sensitive loaded), decided on those columns in Python: restrict()'s rule with the sensitive-customer field. For a
-    panel that reads one customer's rows without the scope join and must stay empty for a customer out of scope,
-    whatever its caller checked."""
-    scope = record_scope(user)
-    if scope.level is None or (customer.sensitive and not scope.sees_sensitive):
-        return False
-    if scope.level == ScopeLevel.OWN:
-        return customer.owner_id == scope.user_id
-    return scope.level == ScopeLevel.ALL or customer.org_unit_id in scope.unit_ids
+    sensitive loaded), decided on those columns (core.scope.allows). For a panel that reads one customer's rows
+    without the scope join and must stay empty for a customer out of scope, whatever its caller checked."""
+    return allows(user, owner_id=customer.owner_id, unit_id=customer.org_unit_id, sensitive=customer.sensitive)
 
 
 def customer_for(actor, customer_id: int | None):
