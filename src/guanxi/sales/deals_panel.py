@@ -29,7 +29,7 @@ def deals_panel(*, user, customer) -> dict:
     without the sensitive-customers subquery, settled by the customer's flag): deal, stage, pipeline and owner
     instances per row cost more Python than the rest of the panel."""
     rows = deals_of_customer(user=user, customer=customer).values(*DEAL_COLUMNS)[:PANEL_LIMIT]
-    detail_url = reverse("sales:deal_detail", args=[_URL_PLACEHOLDER])
+    detail_url = search.detail_urls("sales:deal_detail")
     return {
         "deals": [
             {
@@ -44,7 +44,7 @@ def deals_panel(*, user, customer) -> dict:
                 "probability": row["probability"],
                 "expected_close": row["expected_close"].isoformat(),
                 "owner": full_name(row["owner__username"], row["owner__first_name"], row["owner__last_name"]),
-                "url": detail_url.replace(str(_URL_PLACEHOLDER), str(row["id"])),
+                "url": detail_url(row["id"]),
             }
             for row in rows
         ],
@@ -69,7 +69,6 @@ DEAL_COLUMNS = (
     "owner__last_name",
 )
 DEAL_STATUS = dict(Opportunity.Status.choices)
-_URL_PLACEHOLDER = 987654321987
 
 
 def search_leads(*, user, q: str, limit: int) -> list[search.SearchHit]:
