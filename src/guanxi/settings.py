@@ -145,6 +145,8 @@ CELERY_BEAT_SCHEDULE = {
     "service-sms-deliver": {"task": "service.sms_deliver", "schedule": 60.0},
     # Deadline rescheduling jobs a dead worker or a lost message left pending (service.reschedule.reschedules_resume).
     "service-sla-reschedule-resume": {"task": "service.sla_reschedule_resume", "schedule": 60.0},
+    # Done rescheduling jobs older than GUANXI_RESCHEDULE_KEEP_DAYS deleted (service.reschedule.reschedules_purge).
+    "service-sla-reschedule-purge": {"task": "service.sla_reschedule_purge", "schedule": crontab(hour=4, minute=10)},
     # The analysis rollups of the last three days recomputed from the tickets (service.tasks.analysis_rebuild).
     "service-analysis-rebuild": {"task": "service.analysis_rebuild", "schedule": crontab(hour=3, minute=30)},
 }
@@ -196,6 +198,8 @@ GUANXI_SMS_INBOUND_MAX_FAILURES = int(os.environ.get("GUANXI_SMS_INBOUND_MAX_FAI
 # A reply answers the latest message sent to its phone within this many days.
 GUANXI_SMS_REPLY_DAYS = int(os.environ.get("GUANXI_SMS_REPLY_DAYS", "7"))
 GUANXI_SERVICE_IMAP_URL = os.environ.get("GUANXI_SERVICE_IMAP_URL", "")  # imaps://user:password@host:993/INBOX
+# Deadline rescheduling jobs (service/reschedule.py): done ones are listed in the admin this many days, then deleted.
+GUANXI_RESCHEDULE_KEEP_DAYS = int(os.environ.get("GUANXI_RESCHEDULE_KEEP_DAYS", "30"))
 GUANXI_REPEAT_COMPLAINT_DAYS = int(os.environ.get("GUANXI_REPEAT_COMPLAINT_DAYS", "30"))
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -62,12 +62,14 @@ def survey_tasks(monkeypatch) -> SurveyTasks:
 class RescheduleTasks:
     """The SLA rescheduling jobs (`service.sla_reschedule`) started by a holiday or business-hours change: run
     in-process at once by default (test transactions never commit); with `eager = False` the job ids wait here (their
-    rows stay pending, as when the message is lost) and `run()` is the worker."""
+    rows stay pending, as when the message is lost) and `run()` is the worker. The messages the resume sweep sends
+    (job id and claim) wait in `sent` until `deliver()` runs them as the worker would."""
 
     def __init__(self):
         self.eager = True
         self.pending: list[int] = []
         self.results: list[dict | None] = []
+        self.sent: list[tuple] = []
 
     def hand_off(self, job_id: int) -> None:
         if self.eager:
@@ -79,9 +81,17 @@ class RescheduleTasks:
         pending, self.pending = self.pending, []
         return [reschedule.run(job_id, **options) for job_id in pending]
 
+    def send(self, args, **options) -> None:
+        self.sent.append(tuple(args))
+
+    def deliver(self) -> list[dict | None]:
+        sent, self.sent = self.sent, []
+        return [tasks.sla_reschedule(*args) for args in sent]
+
 
 @pytest.fixture(autouse=True)
 def reschedule_tasks(monkeypatch) -> RescheduleTasks:
     recorder = RescheduleTasks()
     monkeypatch.setattr(reschedule, "hand_off", recorder.hand_off)
+    monkeypatch.setattr(tasks.sla_reschedule, "apply_async", recorder.send)
     return recorder

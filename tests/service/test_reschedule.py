@@ -2,9 +2,13 @@
 (service/reschedule.py): examples through the API, the job's chunks and idempotence, the after-commit hand-off, and
 hypothesis properties of the one rule (sla.deadlines) against the clock arithmetic."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -311,6 +315,7 @@ def test_a_job_that_died_is_resumed_by_the_sweep_and_completes_once(
             reschedule.run(job_id, chunk=2)
     job = RescheduleJob.objects.get(pk=job_id)
     assert (job.status, job.last_ticket_id, job.checked, job.moved) == ("pending", tickets[1].pk, 2, 2)
+    assert (job.started_at, job.attempts) == (FRIDAY_17, 1)
     assert [_fresh(t).resolution_due_at.day for t in tickets] == [10, 10, 9, 9, 9]
     # Within RESUME_AFTER of the last chunk the runner may still be alive: neither the sweep nor a redelivered
     # message takes the job.
@@ -318,12 +323,18 @@ def test_a_job_that_died_is_resumed_by_the_sweep_and_completes_once(
     assert reschedule.reschedules_resume() == 0
     assert reschedule.run(job_id) is None
     clock.set(FRIDAY_17 + timedelta(minutes=6))
+    # The sweep only claims the job anew and sends it to the task, with its claim: it moves no ticket itself.
     assert tasks.sla_reschedule_resume() == {"reschedules_resumed": 1}
+    assert [_fresh(t).resolution_due_at.day for t in tickets] == [10, 10, 9, 9, 9]
+    job.refresh_from_db()
+    assert reschedule_tasks.sent == [(job_id, job.claim)] and job.attempts == 2
+    assert reschedule_tasks.deliver() == [{"checked": 5, "moved": 5}]  # the worker continues after ticket 2
     assert all(_fresh(t).resolution_due_at == at(2026, 3, 10, 16, 0) for t in tickets)
     assert [_moves(t) for t in tickets] == [1] * 5
     assert AuditLog.objects.filter(action="sla_reschedule", object_type="service.ticket").count() == 5
     job.refresh_from_db()
     assert (job.status, job.checked, job.moved) == ("done", 5, 5) and job.finished_at is not None
+    assert job.started_at == FRIDAY_17  # the first claim's
     summary = AuditLog.objects.get(action="sla_reschedule", object_type="service.holiday")
     assert summary.changes["tickets_moved"] == 5
     # A re-run changes nothing: the sweep finds no job, the task's message delivered again does nothing, the scope
@@ -331,6 +342,7 @@ def test_a_job_that_died_is_resumed_by_the_sweep_and_completes_once(
     clock.set(FRIDAY_17 + timedelta(minutes=30))
     assert reschedule.reschedules_resume() == 0
     assert tasks.sla_reschedule(job_id) is None
+    assert tasks.sla_reschedule(job_id, job.claim) is None
     assert reschedule.reschedule(job.scope) == {"checked": 5, "moved": 0}
     assert [_moves(t) for t in tickets] == [1] * 5
     assert AuditLog.objects.filter(action="sla_reschedule").count() == 6
@@ -349,14 +361,51 @@ def test_a_job_whose_message_was_lost_is_run_by_the_sweep(users, customers, api,
     assert reschedule.reschedules_resume() == 0  # young: its message may still be on its way
     clock.set(FRIDAY_17 + timedelta(minutes=6))
     assert tasks.sla_reschedule_resume.apply().get() == {"reschedules_resumed": 1}
+    assert RescheduleJob.objects.get().status == "pending" and len(reschedule_tasks.sent) == 1
+    assert reschedule_tasks.deliver() == [{"checked": 1, "moved": 1}]
     assert _fresh(ticket).resolution_due_at == at(2026, 3, 10, 16, 0)
     assert RescheduleJob.objects.get().status == "done"
     assert reschedule_tasks.run() == [None]  # the message arrives late: the job is done
 
 
-def test_a_rolled_back_change_leaves_no_job(users, customers, monkeypatch, reschedule_tasks):
-    from django.db import transaction
+def test_the_sweep_runs_the_job_itself_only_when_the_broker_is_down(
+    users, customers, api, monkeypatch, reschedule_tasks
+):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    ticket = make_ticket(users.agent1, customers.c1)
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
 
+    def down(args, **kw):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.sla_reschedule, "apply_async", down)
+    clock.set(FRIDAY_17 + timedelta(minutes=6))
+    assert reschedule.reschedules_resume() == 1
+    assert _fresh(ticket).resolution_due_at == at(2026, 3, 10, 16, 0)
+    assert RescheduleJob.objects.get().status == "done"
+
+
+def test_a_message_whose_claim_was_taken_over_while_queued_does_nothing(
+    users, customers, api, monkeypatch, reschedule_tasks
+):
+    """The sweep's message waited longer than RESUME_AFTER in the queue: the next sweep claimed the job again; the
+    first message finds its claim gone and leaves the job to the second."""
+    clock = Clock(monkeypatch, FRIDAY_17)
+    make_ticket(users.agent1, customers.c1)
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
+    clock.set(FRIDAY_17 + timedelta(minutes=6))
+    assert reschedule.reschedules_resume() == 1
+    clock.set(FRIDAY_17 + timedelta(minutes=12))
+    assert reschedule.reschedules_resume() == 1
+    first, second = reschedule_tasks.sent
+    assert first[1] != second[1] and RescheduleJob.objects.get().attempts == 2
+    assert tasks.sla_reschedule(*first) is None
+    assert tasks.sla_reschedule(*second) == {"checked": 1, "moved": 1}
+
+
+def test_a_rolled_back_change_leaves_no_job(users, customers, monkeypatch, reschedule_tasks):
     Clock(monkeypatch, FRIDAY_17)
     reschedule_tasks.eager = False
     with pytest.raises(WorkerDied), transaction.atomic():
@@ -365,9 +414,89 @@ def test_a_rolled_back_change_leaves_no_job(users, customers, monkeypatch, resch
     assert not RescheduleJob.objects.exists()
 
 
+# --- the lease: after a takeover only one runner's chunks commit ----------------------------------------------------
+
+
+def _once(tickets: list[Ticket], job_id: int) -> None:
+    """Every ticket moved once, counted once, on the job and in the audit."""
+    assert all(_fresh(t).resolution_due_at == at(2026, 3, 10, 16, 0) for t in tickets)
+    assert [_moves(t) for t in tickets] == [1] * len(tickets)
+    assert AuditLog.objects.filter(action="sla_reschedule", object_type="service.ticket").count() == len(tickets)
+    [summary] = AuditLog.objects.filter(action="sla_reschedule", object_type="service.holiday")
+    assert summary.changes == {"tickets_moved": len(tickets), "tickets_checked": len(tickets)}
+    job = RescheduleJob.objects.get(pk=job_id)
+    assert (job.status, job.checked, job.moved) == ("done", len(tickets), len(tickets))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_runner_taken_over_between_chunks_stops_without_writing(users, customers, api, monkeypatch, reschedule_tasks):
+    """Runner A's first chunk outlives RESUME_AFTER; right after that chunk commits the sweep claims the job anew for
+    runner B (the sweep's message). A, still alive, finds its claim gone at its next chunk and stops without writing;
+    B continues from A's last committed chunk and finishes."""
+    ensure_reference_data()
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(6)]
+    sent: list = []
+    monkeypatch.setattr(reschedule, "hand_off", sent.append)
+    _declare(api, users, "2026-03-09")
+    [job_id] = sent
+    real, calls = reschedule._reschedule_chunk, []
+
+    def takeover():
+        clock.set(FRIDAY_17 + timedelta(minutes=10))  # A looks dead
+        assert reschedule.reschedules_resume() == 1
+
+    def chunk(ids, **kwargs):
+        calls.append(ids)
+        if len(calls) == 1:
+            transaction.on_commit(takeover)  # between A's first chunk and its second
+        return real(ids, **kwargs)
+
+    monkeypatch.setattr(reschedule, "_reschedule_chunk", chunk)
+    assert reschedule.run(job_id, chunk=2) is None  # A stopped quietly
+    assert len(calls) == 1 and [_moves(t) for t in tickets] == [1, 1, 0, 0, 0, 0]
+    job = RescheduleJob.objects.get(pk=job_id)
+    assert (job.status, job.last_ticket_id, job.checked, job.moved, job.attempts) == ("pending", tickets[1].pk, 2, 2, 2)
+    assert reschedule_tasks.deliver() == [{"checked": 6, "moved": 6}]  # B
+    assert calls[1:] == [[t.pk for t in tickets[2:]]]  # B's one chunk (of CHUNK), after A's last
+    _once(tickets, job_id)
+
+
+def test_a_chunk_that_lost_its_claim_rolls_back(users, customers, api, monkeypatch, reschedule_tasks):
+    """Belt and braces: the chunk records its progress only under its claim; a claim gone before the chunk commits
+    (another runner's write) rolls the chunk's moves back, and the runner stops."""
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(4)]
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
+    [job_id] = reschedule_tasks.pending
+    real, calls = reschedule._reschedule_chunk, []
+
+    def chunk(ids, **kwargs):
+        calls.append(ids)
+        moved = real(ids, **kwargs)
+        if len(calls) == 2:
+            RescheduleJob.objects.filter(pk=job_id).update(claim="taken-over")
+        return moved
+
+    with monkeypatch.context() as m:
+        m.setattr(reschedule, "_reschedule_chunk", chunk)
+        assert reschedule.run(job_id, chunk=2) is None
+    assert len(calls) == 2
+    assert [_moves(t) for t in tickets] == [1, 1, 0, 0]  # the second chunk's moves were rolled back
+    assert [_fresh(t).resolution_due_at.day for t in tickets] == [10, 10, 9, 9]
+    job = RescheduleJob.objects.get(pk=job_id)
+    assert (job.status, job.last_ticket_id, job.checked, job.moved) == ("pending", tickets[1].pk, 2, 2)
+    clock.set(FRIDAY_17 + timedelta(minutes=6))
+    assert reschedule.reschedules_resume() == 1
+    assert reschedule_tasks.deliver() == [{"checked": 4, "moved": 4}]
+    assert [_moves(t) for t in tickets] == [1] * 4
+    assert AuditLog.objects.filter(action="sla_reschedule", object_type="service.ticket").count() == 4
+
+
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_sweeps_and_a_late_message_run_a_lost_job_once(users, customers, api, monkeypatch):
+def test_concurrent_sweeps_and_a_late_message_run_a_lost_job_once(users, customers, api, monkeypatch, reschedule_tasks):
     ensure_reference_data()
     clock = Clock(monkeypatch, FRIDAY_17)
     tickets = [make_ticket(users.agent1, customers.c1) for _ in range(6)]
@@ -377,13 +506,127 @@ def test_concurrent_sweeps_and_a_late_message_run_a_lost_job_once(users, custome
     [job_id] = sent
     clock.set(FRIDAY_17 + timedelta(minutes=10))
     results = race(reschedule.reschedules_resume, reschedule.reschedules_resume, lambda: reschedule.run(job_id))
-    # Exactly one of the three runs the job (whichever claims it first); the others find it taken.
+    # Exactly one of the three claims the job (a sweep, sending it with its claim, or the late message, running it);
+    # the others find it taken.
     assert [bool(result) for result in results].count(True) == 1, results
     assert all(result in (0, 1, None) or result == {"checked": 6, "moved": 6} for result in results), results
-    assert all(_fresh(t).resolution_due_at == at(2026, 3, 10, 16, 0) for t in tickets)
-    assert [_moves(t) for t in tickets] == [1] * 6
-    assert AuditLog.objects.filter(action="sla_reschedule", object_type="service.ticket").count() == 6
-    assert RescheduleJob.objects.get(pk=job_id).moved == 6
+    assert len(reschedule_tasks.sent) == (1 if 1 in results[:2] else 0)
+    assert all(result in (None, {"checked": 6, "moved": 6}) for result in reschedule_tasks.deliver())
+    _once(tickets, job_id)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_slow_chunk_is_not_taken_over_while_it_runs(users, customers, api, monkeypatch, reschedule_tasks):
+    """On PostgreSQL a chunk locks its job's row: a sweep while the chunk runs (past RESUME_AFTER) skips the job, a
+    late message waits for the chunk and then finds the job alive; the one runner finishes it."""
+    ensure_reference_data()
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(4)]
+    sent: list = []
+    monkeypatch.setattr(reschedule, "hand_off", sent.append)
+    _declare(api, users, "2026-03-09")
+    [job_id] = sent
+    inside, release = threading.Event(), threading.Event()
+    real = reschedule._reschedule_chunk
+
+    def chunk(ids, **kwargs):
+        if ids[0] == tickets[2].pk:  # A's second chunk is slow
+            inside.set()
+            assert release.wait(30)
+        return real(ids, **kwargs)
+
+    monkeypatch.setattr(reschedule, "_reschedule_chunk", chunk)
+
+    def runner_a():
+        try:
+            return reschedule.run(job_id, chunk=2)
+        finally:
+            connection.close()
+
+    def late_message():
+        try:
+            return reschedule.run(job_id)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a = pool.submit(runner_a)
+        assert inside.wait(30)
+        clock.set(FRIDAY_17 + timedelta(minutes=10))  # the chunk has been running for 10 minutes
+        assert reschedule.reschedules_resume() == 0  # the sweep skips the locked job
+        b = pool.submit(late_message)
+        for _ in range(300):  # until the late message waits on the job's row lock
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the late message did not wait for the chunk")
+        release.set()
+        assert b.result(timeout=30) is None  # after the chunk the job is alive (its sign of life is fresh)
+        assert a.result(timeout=30) == {"checked": 4, "moved": 4}
+    assert reschedule_tasks.sent == []
+    _once(tickets, job_id)
+    assert RescheduleJob.objects.get(pk=job_id).attempts == 1
+
+
+# --- finished jobs are deleted after a while ---------------------------------------------------------------------
+
+
+def test_done_jobs_are_purged_after_the_keep_days_and_pending_ones_stay(db, monkeypatch, settings):
+    from django.conf import settings as django_settings
+
+    beat = [e for e in django_settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "service.sla_reschedule_purge"]
+    assert len(beat) == 1 and str(beat[0]["schedule"].hour) == "{4}"  # daily
+    assert django_settings.GUANXI_RESCHEDULE_KEEP_DAYS == 30
+    clock = Clock(monkeypatch, FRIDAY_17)
+    done = RescheduleJob.Status.DONE
+    old = RescheduleJob.objects.create(scope={}, status=done, finished_at=FRIDAY_17 - timedelta(days=31))
+    recent = RescheduleJob.objects.create(scope={}, status=done, finished_at=FRIDAY_17 - timedelta(days=29))
+    stuck = RescheduleJob.objects.create(scope={})  # pending, however old
+    RescheduleJob.objects.filter(pk=stuck.pk).update(created_at=FRIDAY_17 - timedelta(days=90))
+    assert tasks.sla_reschedule_purge() == {"reschedules_purged": 1}
+    assert set(RescheduleJob.objects.values_list("pk", flat=True)) == {recent.pk, stuck.pk}
+    settings.GUANXI_RESCHEDULE_KEEP_DAYS = 7
+    clock.set(FRIDAY_17 + timedelta(days=1))
+    assert reschedule.reschedules_purge() == 1
+    assert list(RescheduleJob.objects.values_list("pk", flat=True)) == [stuck.pk]
+    assert old.pk not in RescheduleJob.objects.values_list("pk", flat=True)
+
+
+# --- the operator's view --------------------------------------------------------------------------------------------
+
+
+def test_the_admin_lists_the_jobs_read_only_in_the_readers_language(users, customers, api, monkeypatch):
+    Clock(monkeypatch, FRIDAY_17)
+    make_ticket(users.agent1, customers.c1)
+    _declare(api, users, "2026-03-09")
+    job = RescheduleJob.objects.get()
+    users.admin.is_staff = users.admin.is_superuser = True
+    users.admin.save()
+    client = Client()
+    client.force_login(users.admin)
+    page = client.get("/admin/service/reschedulejob/?status__exact=done", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200
+    text = page.content.decode()
+    for label in (
+        "时限重算",
+        "节假日安排变更：2026-03-09 示范停业日",
+        "检查工单数",
+        "开始时间",
+        "最近活动时间",
+        "尝试次数",
+    ):
+        assert label in text, label
+    assert client.get("/admin/service/reschedulejob/?status__exact=pending").content.decode().count("2026-03-09") == 0
+    detail = client.get(f"/admin/service/reschedulejob/{job.pk}/change/", HTTP_ACCEPT_LANGUAGE="en")
+    assert detail.status_code == 200 and "holiday calendar changed: 2026-03-09" in detail.content.decode()
+    assert client.get("/admin/service/reschedulejob/add/").status_code == 403
+    assert client.post(f"/admin/service/reschedulejob/{job.pk}/change/", {"status": "pending"}).status_code == 403
+    assert client.post(f"/admin/service/reschedulejob/{job.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert RescheduleJob.objects.get().status == "done"
 
 
 # --- on the ticket's own history ----------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
 """Back-office admin of the service configuration: types, sub-types, causes, SLA targets, the holiday calendar and
-business hours."""
+business hours; read-only views of what runs in the background (text messages, deadline rescheduling jobs)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from guanxi.service import assignment, hours, services
+from guanxi.service import assignment, hours, reschedule, services
 from guanxi.service.models import (
     AgentAvailability,
     AssignmentRule,
     BusinessHours,
     Holiday,
+    RescheduleJob,
     ReturnVisitRule,
     SlaTarget,
     SmsMessage,
@@ -170,3 +172,28 @@ class SmsReplyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RescheduleJob)
+class RescheduleJobAdmin(admin.ModelAdmin):
+    """The deadline rescheduling jobs a holiday or business-hours change started (service/reschedule.py), for the
+    operator: which change, how far, alive or finished. Read-only: the job's runner and the sweep write them."""
+
+    list_display = ("id", "change", "status", "checked", "moved", "started_at", "claimed_at", "attempts", "finished_at")
+    list_filter = ("status",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("change",)
+    exclude = ("scope", "claim")
+
+    @admin.display(description=_("schedule change"))
+    def change(self, job: RescheduleJob) -> str:
+        return reschedule.describe(job.scope)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # done ones go with the daily purge (reschedule.reschedules_purge)

@@ -29,19 +29,33 @@ the committing process instead (slow for a large change, but the deadlines move)
 
 The job is durable: the change's transaction writes a `RescheduleJob` row (pending), the task claims it, each chunk
 records its progress and the runner's sign of life in the chunk's transaction, and the end marks it done. A job lost
-with its worker or its message (pending, silent for RESUME_AFTER) is claimed by the beat sweep
-(`reschedules_resume`, `service.sla_reschedule_resume`) and continued after its last finished chunk — on PostgreSQL
-the sweeps skip each other's locked rows, and the claim is a conditional UPDATE, so one runner takes a job.
+with its worker or its message (pending, silent for RESUME_AFTER: no chunk running or committed meanwhile) is claimed
+anew by the beat sweep (`reschedules_resume`, `service.sla_reschedule_resume`), which only claims it and sends it to
+`service.sla_reschedule` with its claim — the worker continues after the last finished chunk; the sweep runs a job
+itself only when the broker is down. On PostgreSQL the sweeps skip each other's locked rows, and the claim is a
+conditional UPDATE, so one runner takes a job.
+
+Each claim is a lease: a new token on the job (and one more attempt). Every chunk's transaction starts with a
+conditional UPDATE on its runner's token — which also locks the job's row for the chunk, so a sweep skips a job whose
+chunk is running and a late message waits for it — and records its progress through another at its end; when the
+token is no longer the job's (taken over between two chunks: a runner stalled longer than RESUME_AFTER), the chunk
+rolls back and the runner stops quietly (logged). So after a takeover only one runner's chunks commit, and no ticket
+is moved or counted twice. Done jobs are deleted after `GUANXI_RESCHEDULE_KEEP_DAYS` (30) by the daily
+`reschedules_purge` (`service.sla_reschedule_purge`); pending ones stay. The admin lists the jobs read-only (the
+change, status, counts, started, last sign of life, attempts).
 
 Each moved ticket also gets a `deadline_moved` event on its own history (old and new deadlines, the reason), written
 in the reader's language when shown (`move_note`).
 """
 
 import logging
+import uuid
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -59,7 +73,7 @@ SAME = timedelta(seconds=1)  # closer than this is the same deadline (float minu
 BREACHED = Ticket.SlaState.BREACHED
 E = TicketEvent.Kind
 PENDING = RescheduleJob.Status.PENDING
-RESUME_AFTER = timedelta(minutes=5)  # a pending job silent this long (worker or message lost) is run again by the sweep
+RESUME_AFTER = timedelta(minutes=5)  # a pending job silent this long (runner or message lost) is claimed anew
 RESUME_BATCH = 10  # jobs one sweep claims at most
 
 
@@ -109,20 +123,25 @@ def hand_off(job_id: int) -> None:
     transaction.on_commit(lambda: enqueue(job_id))
 
 
-def enqueue(job_id: int) -> bool:
-    """Send the job to the broker; with the broker down, run it here."""
+def enqueue(job_id: int, claim: str = "") -> bool:
+    """Send the job to the broker (with the sweep's `claim` when it took the job over); with the broker down, run it
+    here."""
     from guanxi.service.tasks import sla_reschedule as task
 
     try:
-        task.apply_async((job_id,), retry=False)
+        task.apply_async((job_id, claim) if claim else (job_id,), retry=False)
     except Exception as exc:  # noqa: BLE001 - kombu/redis raise many kinds for an unreachable broker
-        logger.warning("SLA rescheduling: broker unavailable, running it in this process: %s", exc)
-        run(job_id)
+        logger.warning("SLA rescheduling: broker unavailable, running job %s in this process: %s", job_id, exc)
+        run(job_id, claim=claim)
         return False
     return True
 
 
 # --- claiming a job -----------------------------------------------------------------------------------------------
+
+
+class Superseded(Exception):
+    """The runner's claim is no longer the job's: another runner took it over (the chunk rolls back)."""
 
 
 def _silent(now: datetime) -> Q:
@@ -131,41 +150,60 @@ def _silent(now: datetime) -> Q:
     return Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff)
 
 
-def run(job_id: int, *, chunk: int | None = None) -> dict | None:
-    """The task: claim the job and run it to the end; None when it is done or another runner is alive on it (the
-    sweep resumed it while its message waited)."""
+def _claim(jobs: QuerySet[RescheduleJob], now: datetime) -> str:
+    """The claiming conditional UPDATE: a new lease token on the job if `jobs` still matches; "" when it did not."""
+    token = uuid.uuid4().hex
+    taken = jobs.update(
+        claim=token, claimed_at=now, started_at=Coalesce("started_at", Value(now)), attempts=F("attempts") + 1
+    )
+    return token if taken else ""
+
+
+def run(job_id: int, *, claim: str = "", chunk: int | None = None) -> dict | None:
+    """The task: claim the job — or, with the sweep's `claim`, check it still holds — and run it to the end; None
+    when it is done, another runner is alive on it, or another runner took it over meanwhile."""
     now = timezone.now()
-    claimable = Q(claimed_at__isnull=True) | _silent(now)
-    if not RescheduleJob.objects.filter(claimable, pk=job_id, status=PENDING).update(claimed_at=now):
+    jobs = RescheduleJob.objects.filter(pk=job_id, status=PENDING)
+    if claim:  # the sweep claimed it for this message: a sign of life, unless it was taken over while queued
+        held = jobs.filter(claim=claim).update(claimed_at=now)
+    else:
+        held = claim = _claim(jobs.filter(Q(claimed_at__isnull=True) | _silent(now)), now)
+    if not held:
         return None
-    return _run(job_id, chunk=chunk)
+    job = RescheduleJob.objects.get(pk=job_id)
+    return reschedule(job.scope, chunk=chunk, job=job, claim=claim)
 
 
 def reschedules_resume(*, limit: int = RESUME_BATCH) -> int:
-    """The sweep (every minute): pending jobs silent for RESUME_AFTER — their worker died, their message was lost —
-    are claimed and run here from their last finished chunk. Returns how many it ran."""
+    """The sweep (every minute): pending jobs silent for RESUME_AFTER — their worker died or stalled, their message
+    was lost — are claimed anew (a new lease: a runner still alive stops at its next chunk) and sent to
+    `service.sla_reschedule` with the claim, to continue from their last finished chunk; the sweep itself runs none
+    (unless the broker is down). Returns how many it claimed."""
     now = timezone.now()
+    claimed = []
     with transaction.atomic():
-        # Concurrent sweeps on PostgreSQL skip each other's rows; the conditional UPDATE decides on SQLite (and
-        # against a task claiming at the same moment).
+        # Concurrent sweeps on PostgreSQL skip each other's rows, and a job whose chunk is committing (the chunk locks
+        # its job's row); the conditional UPDATE decides on SQLite (and against a task claiming at the same moment).
         ids = list(
             RescheduleJob.objects.filter(_silent(now), status=PENDING)
             .order_by("pk")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:limit]
         )
-        claimed = [
-            pk for pk in ids if RescheduleJob.objects.filter(_silent(now), pk=pk, status=PENDING).update(claimed_at=now)
-        ]
-    for pk in claimed:
-        logger.warning("SLA rescheduling: job %s was left unfinished, resuming it", pk)
-        _run(pk)
+        for pk in ids:
+            if token := _claim(RescheduleJob.objects.filter(_silent(now), pk=pk, status=PENDING), now):
+                claimed.append((pk, token))
+    for pk, token in claimed:  # after the commit: the task finds the claim
+        logger.warning("SLA rescheduling: job %s was left unfinished, sending it again", pk)
+        enqueue(pk, token)
     return len(claimed)
 
 
-def _run(job_id: int, *, chunk: int | None = None) -> dict:
-    job = RescheduleJob.objects.get(pk=job_id)
-    return reschedule(job.scope, chunk=chunk, job=job)
+def reschedules_purge(*, now: datetime | None = None) -> int:
+    """Daily: done jobs finished more than GUANXI_RESCHEDULE_KEEP_DAYS ago are deleted (their audit entries stay);
+    pending ones are kept whatever their age. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.GUANXI_RESCHEDULE_KEEP_DAYS)
+    return RescheduleJob.objects.filter(status=RescheduleJob.Status.DONE, finished_at__lt=cutoff).delete()[0]
 
 
 # --- which tickets ------------------------------------------------------------------------------------------------
@@ -193,38 +231,54 @@ def affected(scope: dict) -> QuerySet[Ticket]:
 # --- the job ------------------------------------------------------------------------------------------------------
 
 
-def reschedule(scope: dict, *, chunk: int | None = None, job: RescheduleJob | None = None) -> dict:
+def reschedule(
+    scope: dict, *, chunk: int | None = None, job: RescheduleJob | None = None, claim: str = ""
+) -> dict | None:
     """The job: recompute the affected tickets' deadlines `chunk` at a time (see the module docstring); returns
-    {"checked": tickets looked at, "moved": tickets whose deadlines moved}. With `job`, from its last finished chunk,
-    each chunk's progress recorded with the chunk, and the job marked done at the end (counts over all its runs)."""
+    {"checked": tickets looked at, "moved": tickets whose deadlines moved}. With `job` (claimed with `claim`), from its
+    last finished chunk, each chunk's progress recorded with the chunk while the claim holds, and the job marked done
+    at the end (counts over all its runs); None when another runner took the job over (this one's chunk rolled back)."""
     chunk = chunk or CHUNK
     kind, object_id, label = scope.get("object") or ["", None, ""]
     reason = f"{kind} {label}".strip()
     last, checked, moved = (job.last_ticket_id, job.checked, job.moved) if job else (0, 0, 0)
-    while True:
-        with transaction.atomic():
-            ids = list(affected(scope).filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
-            if not ids:
-                _finish(job, kind=kind, object_id=object_id, label=label, checked=checked, moved=moved)
-                break
-            now = timezone.now()
-            moved += _reschedule_chunk(ids, scope=scope, reason=reason, now=now)
-            checked += len(ids)
-            last = ids[-1]
-            if job is not None:
-                RescheduleJob.objects.filter(pk=job.pk).update(
-                    last_ticket_id=last, checked=checked, moved=moved, claimed_at=now
-                )
+    try:
+        while True:
+            with transaction.atomic():
+                now = timezone.now()
+                # First the lease, which locks the job's row for the chunk: a sweep skips the job meanwhile, and a
+                # takeover between two chunks is seen here before anything is written.
+                _hold(job, claim, claimed_at=now)
+                ids = list(affected(scope).filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+                if not ids:
+                    _finish(job, claim, kind=kind, object_id=object_id, label=label, checked=checked, moved=moved)
+                    break
+                moved += _reschedule_chunk(ids, scope=scope, reason=reason, now=now)
+                checked += len(ids)
+                last = ids[-1]
+                _hold(job, claim, last_ticket_id=last, checked=checked, moved=moved, claimed_at=timezone.now())
+    except Superseded:
+        logger.warning(
+            "SLA rescheduling: job %s was taken over by another runner; this one stops (chunk rolled back)", job.pk
+        )
+        return None
     return {"checked": checked, "moved": moved}
 
 
-def _finish(job: RescheduleJob | None, *, kind: str, object_id, label: str, checked: int, moved: int) -> None:
-    """The end: the job done (once, if two runners met at the end) and, when any moved, one entry on the holiday or
-    schedule counting them."""
-    finished = job is None or RescheduleJob.objects.filter(pk=job.pk, status=PENDING).update(
-        status=RescheduleJob.Status.DONE, finished_at=timezone.now(), checked=checked, moved=moved
-    )
-    if finished and moved and object_id is not None:  # a re-run that moved nothing adds nothing
+def _hold(job: RescheduleJob | None, claim: str, **progress) -> None:
+    """Record the runner's progress through the conditional UPDATE on its lease; Superseded (rolling the chunk back)
+    when the job is no longer pending under this claim."""
+    if job is not None and not RescheduleJob.objects.filter(pk=job.pk, status=PENDING, claim=claim).update(**progress):
+        raise Superseded
+
+
+def _finish(
+    job: RescheduleJob | None, claim: str, *, kind: str, object_id, label: str, checked: int, moved: int
+) -> None:
+    """The end: the job done (under its claim, so once) and, when any moved, one entry on the holiday or schedule
+    counting them."""
+    _hold(job, claim, status=RescheduleJob.Status.DONE, finished_at=timezone.now(), checked=checked, moved=moved)
+    if moved and object_id is not None:  # a re-run that moved nothing adds nothing
         model = Holiday if kind == "holiday" else BusinessHours
         audit.record(
             actor=None,
@@ -353,6 +407,12 @@ def move_note(details: dict) -> str:
     ]
     separator = pgettext("between list items", "; ")
     return _("%(moves)s (reason: %(reason)s)") % {"moves": separator.join(moves), "reason": _why(details.get("reason"))}
+
+
+def describe(scope: dict) -> str:
+    """The change a job follows, in the reader's language (the admin's list of jobs)."""
+    kind, _pk, label = scope.get("object") or ["", None, ""]
+    return _why(scope.get("reason") or {"label": f"{kind} {label}".strip()})
 
 
 def _local(value: str | None) -> str:

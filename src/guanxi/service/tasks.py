@@ -52,16 +52,24 @@ def survey_send(survey_id: int) -> dict:
 
 
 @shared_task(name="service.sla_reschedule", ignore_result=True)
-def sla_reschedule(job: int | dict) -> dict | None:
+def sla_reschedule(job: int | dict, claim: str = "") -> dict | None:
     """After a change of the holiday calendar or of business hours commits: move the deadlines of the open tickets
-    that count it, in chunks (reschedule.run: claims the pending job, so a second delivery does nothing). A scope dict
-    is a message sent before jobs were rows; it runs as it did then."""
+    that count it, in chunks (reschedule.run: claims the pending job, so a second delivery does nothing; with the
+    sweep's `claim`, runs under the claim the sweep took). A scope dict is a message sent before jobs were rows; it
+    runs as it did then."""
     if isinstance(job, dict):
         return reschedule.reschedule(job)
-    return reschedule.run(int(job))
+    return reschedule.run(int(job), claim=claim or "")
 
 
 @shared_task(name="service.sla_reschedule_resume", ignore_result=True)
 def sla_reschedule_resume() -> dict:
-    """Every minute: rescheduling jobs left pending by a dead worker or a lost message are claimed and finished."""
+    """Every minute: rescheduling jobs left pending by a dead worker or a lost message are claimed anew and sent to
+    `service.sla_reschedule` (the sweep stays short: it runs none itself unless the broker is down)."""
     return {"reschedules_resumed": reschedule.reschedules_resume()}
+
+
+@shared_task(name="service.sla_reschedule_purge", ignore_result=True)
+def sla_reschedule_purge() -> dict:
+    """Daily: rescheduling jobs done more than GUANXI_RESCHEDULE_KEEP_DAYS ago are deleted."""
+    return {"reschedules_purged": reschedule.reschedules_purge()}

@@ -1,5 +1,6 @@
 """A deadline rescheduling job as a row: written in the transaction of the holiday or business-hours change, so a job
-lost with its worker or its broker message is found and run again (reschedule.reschedules_resume)."""
+lost with its worker or its broker message is found and run again (reschedule.reschedules_resume); done jobs are
+deleted after GUANXI_RESCHEDULE_KEEP_DAYS (reschedule.reschedules_purge)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +18,14 @@ class RescheduleJob(models.Model):
     scope = models.JSONField(_("scope"))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)  # its first claim
     # The runner's last sign of life (its claim, then each chunk); NULL until one claims the job. A pending job silent
-    # for reschedule.RESUME_AFTER is claimed and run again by the sweep.
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    # for reschedule.RESUME_AFTER is claimed again by the sweep.
+    claimed_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # The lease: each claim writes a new token (and counts an attempt); a chunk commits only while its runner's token
+    # is still the job's, so after a takeover the first runner's next chunk rolls back and it stops.
+    claim = models.CharField(max_length=32, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_ticket_id = models.BigIntegerField(default=0)
     checked = models.PositiveIntegerField(_("tickets checked"), default=0)
     moved = models.PositiveIntegerField(_("tickets moved"), default=0)
@@ -32,6 +38,8 @@ class RescheduleJob(models.Model):
         indexes = [
             # The sweep's read of the pending jobs (reschedules_resume); done jobs stay as history, outside it.
             models.Index(fields=["id"], condition=models.Q(status="pending"), name="reschedule_pending_idx"),
+            # The daily purge of old finished jobs (reschedule.reschedules_purge).
+            models.Index(fields=["finished_at"], condition=models.Q(status="done"), name="reschedule_done_idx"),
         ]
 
     def __str__(self) -> str:
