@@ -13,7 +13,8 @@ from django.utils.translation import pgettext_lazy
 from guanxi.activities.models import Activity
 from guanxi.activities.selectors import activity_scope_parts
 from guanxi.core import search
-from guanxi.core.textsearch import substring_matches_in_parts
+from guanxi.core.scope import record_scope
+from guanxi.core.search_statements import scoped_matches_in_parts
 
 HIT_FIELDS = ("id", "subject", "kind", "happened_at", "customer_id")
 KIND_LABELS = dict(Activity.Kind.choices)
@@ -22,11 +23,21 @@ KIND_LABELS = dict(Activity.Kind.choices)
 def search_activities(*, user, q: str, limit: int) -> list[search.SearchHit]:
     query = search.parse(q)
     # One search per part of the scope, each from an index; a rare word's candidates are read once for all parts.
-    parts = [
-        part.order_by().values(*HIT_FIELDS, customer_name=F("customer__name"))
-        for part in activity_scope_parts(user=user)
-    ]
-    found = {row["id"]: row for row in substring_matches_in_parts(parts, "subject", list(query.terms), limit)}
+    # The parts' SQL depends only on the user's scope: compiled once per scope (core.search_statements).
+    found = {
+        row["id"]: row
+        for row in scoped_matches_in_parts(
+            key=("activities", record_scope(user)),
+            parts=lambda: [
+                part.order_by().values(*HIT_FIELDS, customer_name=F("customer__name"))
+                for part in activity_scope_parts(user=user)
+            ],
+            model=Activity,
+            column="subject",
+            terms=list(query.terms),
+            limit=limit,
+        )
+    }
     newest = sorted(found.values(), key=lambda row: (row["happened_at"], row["id"]), reverse=True)[:limit]
     url = search.detail_urls("activities:detail")
     hits = []

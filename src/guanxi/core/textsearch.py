@@ -156,8 +156,14 @@ def _other_matches(queryset: QuerySet, vendor: str, column: str, indexed: list[s
 
 
 def _matching(queryset: QuerySet, column: str, indexed: list[str], terms: list[str], frequent: dict) -> QuerySet:
-    for term in indexed:
-        queryset = queryset.filter(BigramsContain(column, index_key(term, frequent)))
+    return matching_keys(queryset, column, [index_key(term, frequent) for term in indexed], terms)
+
+
+def matching_keys(queryset: QuerySet, column: str, keys: list[str], terms: list[str]) -> QuerySet:
+    """PostgreSQL: `queryset`'s rows whose bigram index holds every key (index_key of each indexed term) and whose
+    `column` contains every term."""
+    for key in keys:
+        queryset = queryset.filter(BigramsContain(column, key))
     for term in terms:
         queryset = queryset.filter(ContainsFolded(column, term))
     return queryset

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from guanxi.core import search
-from guanxi.core.textsearch import substring_matches_in_parts
+from guanxi.core.scope import record_scope
+from guanxi.core.search_statements import scoped_matches_in_parts
 from guanxi.service.models import Ticket
 from guanxi.service.selectors import ticket_queryset, ticket_scope_parts
 
@@ -34,8 +35,18 @@ def search_tickets(*, user, q: str, limit: int) -> list[search.SearchHit]:
         # instead of sorting all of its tickets; the newest of those found come first. One search per part of the
         # user's scope, each with an index to start from (see selectors.ticket_scope_parts); a rare word's
         # candidates are read once for all parts.
-        parts = [_hit_rows(part) for part in ticket_scope_parts(user=user)]
-        found = {row["id"]: row for row in substring_matches_in_parts(parts, "subject", list(query.terms), limit)}
+        # The parts' SQL depends only on the user's scope: compiled once per scope (core.search_statements).
+        found = {
+            row["id"]: row
+            for row in scoped_matches_in_parts(
+                key=("service.tickets", record_scope(user)),
+                parts=lambda: [_hit_rows(part) for part in ticket_scope_parts(user=user)],
+                model=Ticket,
+                column="subject",
+                terms=list(query.terms),
+                limit=limit,
+            )
+        }
         rows = sorted(found.values(), key=lambda t: (t["created_at"], t["id"]), reverse=True)[:limit]
         match = "subject"
     url = search.detail_urls("service:detail")
