@@ -4,6 +4,7 @@ deleted after GUANXI_RESCHEDULE_KEEP_DAYS (reschedule.reschedules_purge)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RescheduleJob(models.Model):
@@ -11,7 +12,7 @@ class RescheduleJob(models.Model):
     the job has walked every affected ticket, with its progress (tickets up to `last_ticket_id` are done)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("rescheduling job", "Pending")
         DONE = "done", _("Done")
 
     # What the job needs (reschedule.holiday_scope / hours_scope): the day or branch, the changed object, the reason.
