@@ -11,7 +11,8 @@ Two kinds of match, each served by an index (customers/migrations/0004_search_in
 
 Record scope comes from the selectors (customer_queryset / contact_queryset); phones are masked with phone_for().
 Rows are values() dicts from querysets built once per process (_customer_rows, _contact_rows): compiling the columns
-of a model and its joined region or customer, and building the instances, was most of these kinds' Python time.
+of a model and its joined region or customer, and building the instances, was most of these kinds' Python time. The
+name searches' statements are compiled once per scope (core.search_statements).
 """
 
 import re
@@ -22,7 +23,9 @@ from django.utils.translation import pgettext, pgettext_lazy
 
 from guanxi.core import search
 from guanxi.core.masking import phone_for
-from guanxi.core.textsearch import NotEmpty, Tail4, WithoutHyphens, substring_matches
+from guanxi.core.scope import record_scope
+from guanxi.core.search_statements import scoped_matches_in_parts
+from guanxi.core.textsearch import NotEmpty, Tail4, WithoutHyphens
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.selectors import contact_queryset, customer_queryset
 
@@ -70,7 +73,14 @@ def customer_matches(*, user, q: str, limit: int) -> list[tuple[dict, str]]:
         if len(query.compact) == 18:
             exact_condition |= Q(credit_code=query.compact) | Q(id_number=query.compact)
     exact = sorted(visible.filter(exact_condition)[:limit], key=lambda row: row["id"])
-    by_name = substring_matches(visible.filter(live), "name", list(query.terms), limit)
+    by_name = scoped_matches_in_parts(
+        key=("customers.customers", record_scope(user)),
+        parts=lambda: [visible.filter(live)],
+        model=Customer,
+        column="name",
+        terms=list(query.terms),
+        limit=limit,
+    )
     return [(row, _customer_match(row, query)) for row in _merge(exact, by_name, query.text, limit)]
 
 
@@ -129,7 +139,14 @@ def contact_matches(*, user, q: str, limit: int) -> list[tuple[dict, str]]:
         )
         exact = sorted(with_phones.filter(phone)[:limit], key=lambda row: row["id"])
     live = Q(customer__archived_at__isnull=True)
-    by_name = substring_matches(visible.filter(live), "name", list(query.terms), limit)
+    by_name = scoped_matches_in_parts(
+        key=("customers.contacts", record_scope(user)),
+        parts=lambda: [visible.filter(live)],
+        model=Contact,
+        column="name",
+        terms=list(query.terms),
+        limit=limit,
+    )
     return [(row, _contact_match(row, query)) for row in _merge(exact, by_name, query.text, limit)]
 
 
