@@ -258,9 +258,7 @@ def reschedule(
                 last = ids[-1]
                 _hold(job, claim, last_ticket_id=last, checked=checked, moved=moved, claimed_at=timezone.now())
     except Superseded:
-        logger.warning(
-            "SLA rescheduling: job %s was taken over by another runner; this one stops (chunk rolled back)", job.pk
-        )
+        logger.warning("SLA rescheduling: job %s was taken over by another runner; this one stops here", job.pk)
         return None
     return {"checked": checked, "moved": moved}
 
