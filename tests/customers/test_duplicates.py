@@ -394,3 +394,23 @@ def test_rebuild_name_keys_rewrites_stale_keys_only(users):
     assert Customer.objects.get(pk=stale.pk).name_key == "旧规则钢铁"
     assert Customer.objects.get(pk=current.pk).name_key == "新规则化工"
     assert "1 name keys updated" in out.getvalue()
+
+
+def test_the_create_check_builds_only_the_customers_it_shows(users, chaoyang):
+    same = [make_customer(users.am1, name="重名电力有限公司", region_id=chaoyang.pk) for _ in range(14)]
+    coded = make_customer(users.am1, name="另一家公司", credit_code=credit_code(7))
+    user = fresh(users.am1)
+    likely_duplicates_of(user=user, name="重名电力有限公司")  # the user's roles and scope read before counting
+    with CaptureQueriesContext(connection) as queries:
+        matches = likely_duplicates_of(
+            user=user, name="重名电力有限公司", kind="organisation", region_id=chaoyang.pk, credit_code=credit_code(7)
+        )
+    # The best first (the credit code, then the same names by id), ten of them.
+    assert [match.customer.pk for match in matches] == [coded.pk, *(c.pk for c in same[:9])]
+    assert [match.reasons for match in matches[:2]] == [("credit_code",), ("name",)]
+    assert matches[1].customer.region.name == chaoyang.name and matches[1].customer.owner == users.am1
+    [loaded] = [q["sql"] for q in queries.captured_queries if "INNER JOIN" in q["sql"] or "LEFT OUTER JOIN" in q["sql"]]
+    ids = loaded.rsplit(" IN (", 1)[1].split(")")[0].split(", ")
+    assert sorted(map(int, ids)) == sorted(match.customer.pk for match in matches)  # not all 15 found
+    everyone = likely_duplicates_of(user=user, name="重名电力有限公司", credit_code=credit_code(7), limit=20)
+    assert [match.customer.pk for match in everyone] == [coded.pk, *(c.pk for c in same)]

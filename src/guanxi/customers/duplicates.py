@@ -200,17 +200,22 @@ def likely_duplicates_of(
         for pk in owners[:50]:
             found[pk]["phone"] = SCORE_PHONE_PAIR
     found.pop(exclude_id, None)
-    if not found:
-        return []
-    customers = visible.select_related("region", "owner").in_bulk(list(found))
     order = {reason: index for index, reason in enumerate(("credit_code", "id_number", *REASONS[1:]))}
-    matches = [
-        DuplicateMatch(customer=customers[pk], reasons=tuple(sorted(scores, key=order.get)), score=max(scores.values()))
-        for pk, scores in found.items()
-        if pk in customers
-    ]
-    matches.sort(key=lambda match: (-match.score, match.customer.pk))
-    return matches[:limit]
+    ranked = sorted(found.items(), key=lambda item: (-max(item[1].values()), item[0]))
+    matches: list[DuplicateMatch] = []
+    # Only the best `limit` become instances (with region and owner): a name created again and again found hundreds
+    # of similar customers, all of them built to show ten. A customer gone meanwhile lets the next one in.
+    while ranked and len(matches) < limit:
+        batch, ranked = ranked[: limit - len(matches)], ranked[limit - len(matches) :]
+        customers = visible.select_related("region", "owner").in_bulk([pk for pk, _scores in batch])
+        matches += [
+            DuplicateMatch(
+                customer=customers[pk], reasons=tuple(sorted(scores, key=order.get)), score=max(scores.values())
+            )
+            for pk, scores in batch
+            if pk in customers
+        ]
+    return matches
 
 
 def described_by(customer: Customer | Mapping) -> dict:
