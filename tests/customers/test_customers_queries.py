@@ -108,6 +108,21 @@ def test_it_reads_a_detail_and_its_contacts_with_a_fixed_number_of_queries(users
     assert contacts_few == contacts_many <= 13
 
 
+def test_the_tags_come_in_the_customer_statement_on_postgresql(users, sixty, bm1_client):
+    """On PostgreSQL a list page and a detail read the tags in the customers' own statement (an ARRAY column), with
+    the same names in the same order as the separate statement SQLite uses."""
+    Customer.tags.through.objects.create(customer=sixty[0], tag=Tag.objects.create(name="A-先"))  # sorts first
+    with CaptureQueriesContext(connection) as queries:
+        page = bm1_client.get("/customers", {"limit": 50, "ordering": "number"}).json()
+        detail = bm1_client.get(f"/customers/{sixty[0].pk}").json()
+
+    separate = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("SELECT l.customer_id")]
+    expected = {c.pk: [t.name for t in c.tags.order_by("name", "id")] for c in Customer.objects.all()}
+    assert [item["tags"] for item in page["items"]] == [expected[item["id"]] for item in page["items"]]
+    assert detail["tags"][0] == "A-先" and detail["tags"] == expected[sixty[0].pk]
+    assert len(separate) == (0 if connection.vendor == "postgresql" else 2)
+
+
 def test_it_masks_without_extra_queries_per_row(users, api, sixty):
     client = api(users.am1)  # masked: the permission check must not run once per contact
 
