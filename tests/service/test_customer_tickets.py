@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from guanxi.customers.models import Customer
 from guanxi.service import selectors, services
+from guanxi.service.models import Ticket
 from tests.activities.factories import make_activity
 from tests.conftest import fresh, make_customer
 from tests.service.factories import make_ticket
@@ -89,3 +90,58 @@ def test_a_hand_over_receiver_outside_the_customers_scope_sees_no_recent_tickets
     client.force_login(users.am1)
     page = client.get(f"/service/{on_c3.pk}/").content.decode()
     assert on_c3.number in page and other.number not in page and "丙三另一工单" not in page
+
+
+def _hand_over(actor, ticket, **to):
+    services.handover_request(actor=fresh(actor), ticket_id=ticket.pk, version=ticket.version, reason="请协助", **to)
+
+
+def test_hand_overs_to_teams_and_leads_answer_the_full_rule_also_inside_a_subquery(users, customers, org):
+    """Team leads, branch managers and agents read a customer's tickets through team, owner, receiver and a pending
+    hand-over (the customer's sensitive flag and owner settled in Python): a hand-over to a team or a lead outside
+    the ticket's team, and an answered one that no longer counts, give what the full rule gives — also as the IN
+    subquery of the 360 view's satisfaction panel."""
+    _tickets(users, customers)
+    to_team = make_ticket(users.agent2, customers.c3, subject="转乙二班")
+    services.handover_request(
+        actor=fresh(users.agent2),
+        ticket_id=to_team.pk,
+        version=to_team.version,
+        reason="属地",
+        to_team_id=org.B01_T2.pk,
+    )
+    to_lead = make_ticket(users.agent1, customers.c2, subject="转丙三班长")
+    services.handover_request(
+        actor=fresh(users.agent1),
+        ticket_id=to_lead.pk,
+        version=to_lead.version,
+        reason="协助",
+        to_user_id=users.lead3.pk,
+    )
+    declined = make_ticket(users.agent2, customers.c3, subject="已拒绝")
+    services.handover_request(
+        actor=fresh(users.agent2),
+        ticket_id=declined.pk,
+        version=declined.version,
+        reason="协助",
+        to_user_id=users.lead1.pk,
+    )
+    services.handover_decline(actor=fresh(users.lead1), ticket_id=declined.pk, note="不属本班")
+    for name in vars(users):
+        user = fresh(getattr(users, name))
+        for customer in Customer.objects.only("id", "owner_id", "sensitive"):
+            expected = set(selectors.ticket_queryset(user=user).filter(customer_id=customer.pk))
+            narrowed = selectors.customer_tickets(user=user, customer=customer)
+            assert set(narrowed) == expected, (name, customer.name)
+            assert set(Ticket.objects.filter(pk__in=narrowed)) == expected, (name, customer.name)
+    lead2, lead3 = fresh(users.lead2), fresh(users.lead3)
+    assert set(selectors.customer_tickets(user=lead2, customer=customers.c3)) == {to_team}
+    assert to_lead in set(selectors.customer_tickets(user=lead3, customer=customers.c2))
+    assert declined not in set(selectors.customer_tickets(user=fresh(users.lead1), customer=customers.c3))
+
+
+def test_a_team_leads_customer_tickets_read_neither_the_customer_nor_each_hand_over_row(users, customers):
+    _tickets(users, customers)
+    sql = str(selectors.customer_tickets(user=fresh(users.lead1), customer=customers.c1).query)
+    assert "customers_customer" not in sql and "EXISTS" not in sql.upper()
+    assert "service_handover" in sql  # a pending hand-over to lead1 or their team still shows a ticket
