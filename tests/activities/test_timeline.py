@@ -183,3 +183,25 @@ def test_an_entry_shows_its_activity_or_ticket_in_full(api, users, customers):
 def zh(label) -> str:
     with translation.override("zh-hans"):
         return str(label)
+
+
+def test_labels_follow_each_requests_language(api, users, customers):
+    """The sources and the 360 panel translate their labels once per language (cached): a page in English between
+    two in Chinese shows each in its own language."""
+    from tests.service.factories import make_ticket
+
+    make_activity(users.am1, customers.c1, kind="outbound_call", phone_number="13912345678", call_result="connected")
+    ticket = make_ticket(users.am1, customers.c1)
+    kinds = {}
+    for lang in ("zh-hans", "en", "zh-hans"):
+        path = f"/customers/{customers.c1.pk}/overview"
+        panel = api(users.am1, lang=lang).get(path, {"panels": "all"}).json()["panels"]["timeline"]
+        entries = {entry["source"]: entry for entry in panel["entries"]}
+        with translation.override(lang):
+            assert entries["activities"]["kind_label"] == str(Activity.Kind.OUTBOUND_CALL.label)
+            assert entries["activities"]["data"]["call_result_label"] == str(Activity.CallResult.CONNECTED.label)
+            assert entries["tickets"]["kind_label"] == ticket.get_ticket_type_display()
+            assert entries["tickets"]["data"]["status_label"] == ticket.get_status_display()
+            assert panel["kinds"] == {kind: str(label) for kind, label in timeline.all_kinds().items()}
+        kinds[lang] = panel["kinds"]
+    assert kinds["en"] != kinds["zh-hans"]

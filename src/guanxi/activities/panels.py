@@ -1,5 +1,8 @@
 """The "timeline" panel of the customer 360 view: the first page of the customer's timeline."""
 
+from functools import cache
+
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.activities import timeline
@@ -14,8 +17,15 @@ def timeline_panel(*, user, customer) -> dict:
     return {
         "entries": [entry_data(entry) for entry in page.items],
         "next": page.next,
-        "kinds": {kind: str(label) for kind, label in timeline.all_kinds().items()},
+        "kinds": dict(_kind_labels(translation.get_language(), tuple(source.key for source in timeline.sources()))),
     }
+
+
+@cache
+def _kind_labels(language: str | None, source_keys: tuple[str, ...]) -> dict[str, str]:
+    """Every kind's label in `language`, translated once per process, language and set of sources (a source
+    registered later gets its own entry): translating them on every 360 view cost more than merging the page."""
+    return {kind: str(label) for kind, label in timeline.all_kinds().items()}
 
 
 def entry_data(entry: timeline.TimelineEntry) -> dict:

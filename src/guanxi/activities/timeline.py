@@ -29,12 +29,13 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypedDict
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 
@@ -217,19 +218,19 @@ def activity_entries(*, user, customer, before, since, until, kinds, limit) -> l
     """
     from guanxi.activities.models import Activity
 
-    activities = Activity.objects.filter(customer_id=customer.pk).filter(older_than(before, ACTIVITIES, "happened_at"))
+    activities = _entry_rows().filter(customer_id=customer.pk)
+    if before is not None:
+        activities = activities.filter(older_than(before, ACTIVITIES, "happened_at"))
     if kinds is not None:
         activities = activities.filter(kind__in=[kind for kind in kinds if kind in Activity.Kind.values])
     if since is not None:
         activities = activities.filter(happened_at__gte=since)
     if until is not None:
         activities = activities.filter(happened_at__lt=until)
-    rows = activities.order_by("-happened_at", "-id").values_list(*ENTRY_COLUMNS)[:limit]
-    kind_labels = {value: str(label) for value, label in Activity.Kind.choices}
-    result_labels = {value: str(label) for value, label in Activity.CallResult.choices}
+    kind_labels, result_labels = _entry_labels(translation.get_language())
     detail_url = reverse("activities:detail", args=[_URL_PLACEHOLDER])
     entries = []
-    for row in rows:
+    for row in activities[:limit]:
         (
             pk,
             kind,
@@ -291,6 +292,26 @@ ENTRY_COLUMNS = (
 )
 CALL_DIRECTIONS = {"inbound_call": "inbound", "outbound_call": "outbound"}
 _URL_PLACEHOLDER = 987654321987
+
+
+@cache
+def _entry_rows() -> QuerySet:
+    """The entries' rows in the timeline's order, built once (callers chain on it; filter and slice clone it):
+    resolving the columns and the owner's join was a third of the source's Python on every 360 view."""
+    from guanxi.activities.models import Activity
+
+    return Activity.objects.order_by("-happened_at", "-id").values_list(*ENTRY_COLUMNS)
+
+
+@cache
+def _entry_labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Kind and call-result labels in `language`, translated once per process and language: translating them for
+    every page was a quarter of the source's Python (the catalogs do not change while the process runs)."""
+    from guanxi.activities.models import Activity
+
+    kinds = {value: str(label) for value, label in Activity.Kind.choices}
+    results = {value: str(label) for value, label in Activity.CallResult.choices}
+    return kinds, results
 
 
 def register_activities() -> None:
