@@ -99,3 +99,52 @@ def test_cursor_pages_walk_tickets_with_the_same_deadline_in_id_order(users, cus
         page = client.get(f"{path}&cursor={page['next']}").json()
         seen += [t["id"] for t in page["items"]]
     assert seen == [t.pk for t in tickets] + [later.pk]
+
+
+def _walk(user, filters: TicketFilters, limit: int) -> list[int]:
+    page = selectors.ticket_rows(user=user, filters=filters, limit=limit)
+    seen = [t["id"] for t in page.items]
+    while page.next:
+        page = selectors.ticket_rows(user=user, filters=filters, cursor=page.next, limit=limit)
+        seen += [t["id"] for t in page.items]
+    return seen
+
+
+def test_a_stored_page_statement_answers_each_user_and_filter_with_its_own_rows(users, customers, monkeypatch):
+    """The page's statement is compiled once per scope and filters, then run with the cursor as parameters: every
+    user's walk through every queue, twice (the second from the stored statements), equals the scope rule in queue
+    order, and nothing compiled for one user, team or filter answers another."""
+    from guanxi.core import search_statements
+
+    compiled = []
+    compile_statement = search_statements.compile_statement
+    monkeypatch.setattr(
+        selectors, "compile_statement", lambda *a, **kw: compiled.append(1) or compile_statement(*a, **kw)
+    )
+    search_statements._shapes.clear()
+    clock = Clock(monkeypatch, at(2026, 3, 2, 9, 0))
+    for minute, (actor, customer) in enumerate(
+        [(users.agent1, customers.c1)] * 3
+        + [(users.agent2, customers.c3), (users.bm1, customers.sensitive), (users.lead1, customers.c1)]
+    ):
+        clock.set(at(2026, 3, 2, 9, minute % 2))  # equal deadlines too: the cursor's id decides
+        make_ticket(actor, customer, ticket_type="complaint" if minute % 3 else "consultation")
+    make_ticket(users.agent1, caller_name="王先生", caller_phone="13900001111")
+    teams = [None, *OrgUnit.objects.values_list("pk", flat=True)]
+    for user in vars(users).values():
+        user = fresh(user)
+        if not user.has_perm("service.view_ticket"):
+            continue
+        for team in teams:
+            for filters in (TicketFilters(team_id=team), TicketFilters(team_id=team, ticket_type="complaint")):
+                expected = list(
+                    filters.apply(selectors.ticket_queryset(user=user))
+                    .order_by("sla_due_at", "id")
+                    .values_list("pk", flat=True)
+                )
+                before = len(compiled)
+                assert _walk(user, filters, limit=2) == expected, (user.username, team, filters)
+                assert len(compiled) - before <= 2  # the first page's statement and the cursor pages' one
+                again = len(compiled)
+                assert _walk(user, filters, limit=2) == expected, (user.username, team, filters)
+                assert len(compiled) == again, "the second walk compiled again"

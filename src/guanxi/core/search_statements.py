@@ -36,6 +36,14 @@ class _Ids(list):
     index: int
 
 
+class Slot:
+    """A placeholder for any other argument passed to the SQL as it is (a RawSQL parameter: Django does not prepare
+    it), e.g. a keyset cursor's values."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+
 def _placeholder(kind: type, index: int, value):
     placeholder = kind(value)
     placeholder.index = index
@@ -96,7 +104,7 @@ def compile_statement(queryset: QuerySet, placeholders: list) -> Statement | Non
 
 def run_statement(statement: Statement, alias: str, arguments: list) -> list:
     """The rows of `statement` with `arguments` in place of its placeholders (by their index)."""
-    params = [arguments[p.index] if type(p) in (_Term, _Ids) else p for p in statement.params]
+    params = [arguments[p.index] if type(p) in (_Term, _Ids, Slot) else p for p in statement.params]
     connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
@@ -113,6 +121,11 @@ def run_statement(statement: Statement, alias: str, arguments: list) -> list:
 
 
 _shapes: dict[Hashable, list[Statement | None]] = {}
+
+
+def stored(key: Hashable, build: Callable[[], Statement | None]) -> Statement | None:
+    """The statement stored under `key` (whatever determines its SQL), compiled by `build` the first time."""
+    return _statements(key, lambda: [build()])[0]
 
 
 def _statements(key: Hashable, build: Callable[[], list[Statement | None]]) -> list[Statement | None]:
