@@ -157,11 +157,12 @@ def customer_satisfaction(*, user, customer) -> dict:
     of them — and every survey answer of a visible customer is visible. Two statements without the scope's ORs, four
     when the customer has visits and answers: built through satisfaction_summary, this panel was a third of the 360
     view's Python (11 of 30 ms)."""
-    visits = ReturnVisit.objects.filter(
-        ticket__in=selectors.customer_tickets(user=user, customer=customer),
-        status=ReturnVisit.Status.COMPLETED,
-        satisfaction__isnull=False,
-    )
+    if selectors.sees_all_tickets_of(user=user, customer=customer):
+        # The join the latest visit's ticket number needs anyway, rather than an IN over the customer's tickets.
+        mine = Q(ticket__customer_id=customer.pk)
+    else:
+        mine = Q(ticket__in=selectors.customer_tickets(user=user, customer=customer))
+    visits = ReturnVisit.objects.filter(mine, status=ReturnVisit.Status.COMPLETED, satisfaction__isnull=False)
     answers = surveys.customer_invitations(customer=customer).filter(status=SurveyInvitation.Status.ANSWERED)
     latest_visit = (
         visits.order_by("-completed_at", "-id")
