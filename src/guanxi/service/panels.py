@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core import search
 from guanxi.core.names import full_name
 from guanxi.customers.panels import Panel, register
 from guanxi.service import selectors
@@ -21,6 +22,7 @@ def tickets_panel(*, user, customer) -> dict:
         .order_by("-created_at", "-id")
         .values(*TICKET_FIELDS, "owner__username", "owner__first_name", "owner__last_name")[:PANEL_LIMIT]
     )
+    detail_url = search.detail_urls("service:detail")  # reversed once, not per row
     return {
         "tickets": [
             {
@@ -34,7 +36,7 @@ def tickets_panel(*, user, customer) -> dict:
                 "created_at": row["created_at"].isoformat(),
                 "sla_due_at": row["sla_due_at"].isoformat(),
                 "breached": row["sla_state"] >= Ticket.SlaState.BREACHED,
-                "url": reverse("service:detail", args=[row["id"]]),
+                "url": detail_url(row["id"]),
             }
             for row in rows
         ],
