@@ -2,6 +2,9 @@
 "leads" and "opportunities". Both go through the scoped selectors; the searches use the bigram indexes of
 core.textsearch (a frequent word stops at `limit` candidates instead of sorting every match)."""
 
+from functools import cache
+
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -13,7 +16,7 @@ from guanxi.core.textsearch import substring_matches
 from guanxi.customers.panels import Panel, register
 from guanxi.customers.selectors import customer_queryset
 from guanxi.customers.validators import normalize_mobile
-from guanxi.sales.deals_selectors import deals_of_customer, opportunity_queryset
+from guanxi.sales.deals_selectors import customer_deals, opportunity_queryset
 from guanxi.sales.leads_selectors import lead_queryset
 from guanxi.sales.models import Lead, Opportunity, Pipeline, Stage
 
@@ -25,10 +28,10 @@ CUSTOMER_CANDIDATES = 100
 def deals_panel(*, user, customer) -> dict:
     """The customer's deals the user may see: open ones first, with stage, amount and weighted amount.
 
-    Rows from values() with the pipeline's, stage's and owner's columns joined in (deals_of_customer: the deal scope
+    Rows from values() with the pipeline's, stage's and owner's columns joined in (customer_deals: the deal scope
     without the sensitive-customers subquery, settled by the customer's flag): deal, stage, pipeline and owner
     instances per row cost more Python than the rest of the panel."""
-    rows = deals_of_customer(user=user, customer=customer).values(*DEAL_COLUMNS)[:PANEL_LIMIT]
+    rows = customer_deals(user=user, customer=customer, base=_panel_rows())[:PANEL_LIMIT]
     detail_url = search.detail_urls("sales:deal_detail")
     return {
         "deals": [
@@ -69,6 +72,15 @@ DEAL_COLUMNS = (
     "owner__last_name",
 )
 DEAL_STATUS = dict(Opportunity.Status.choices)
+
+
+@cache
+def _panel_rows() -> QuerySet:
+    """The panel's rows in its order — open deals first, then the latest changed — built once: resolving the columns
+    and their three joins was a third of the panel's Python. Callers only chain on it (filter and slice clone it)."""
+    return Opportunity.objects.order_by(F("closed_at").desc(nulls_first=True), "-updated_at", "-id").values(
+        *DEAL_COLUMNS
+    )
 
 
 def search_leads(*, user, q: str, limit: int) -> list[search.SearchHit]:

@@ -8,7 +8,7 @@ index per team (docs/sales.md, "Record scope").
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from pydantic import BaseModel, Field
@@ -142,23 +142,17 @@ def stage_history(deal: Opportunity, *, now: datetime | None = None) -> list[dic
     ]
 
 
-def customer_deals(*, user, customer) -> QuerySet[Opportunity]:
+def customer_deals(*, user, customer, base: QuerySet[Opportunity] | None = None) -> QuerySet[Opportunity]:
     """opportunity_queryset(user) narrowed to `customer` (its `sensitive` flag loaded), for the 360 view's panel.
 
     A deal keeps its own scope (owner and unit: restrict, as in opportunity_queryset); the sensitive-customer rule is
     settled by this customer's flag, so the statement needs no NOT IN (sensitive customers) subquery. That makes it
     equal to opportunity_queryset(user).filter(customer_id=customer.pk) for any customer, visible or not (tests pin
-    it per role); it does not lean on the 360 view's own check of the customer."""
+    it per role); it does not lean on the 360 view's own check of the customer. `base` narrows or shapes another
+    queryset of deals the same way (the panel's values() rows, built once)."""
     if customer.sensitive and not record_scope(user).sees_sensitive:
         return Opportunity.objects.none()
-    return restrict(Opportunity.objects.filter(customer_id=customer.pk), user)
-
-
-def deals_of_customer(*, user, customer) -> QuerySet[Opportunity]:
-    """The visible deals of one customer, open ones first, then the latest changed (the 360 panel's order)."""
-    return customer_deals(user=user, customer=customer).order_by(
-        F("closed_at").desc(nulls_first=True), "-updated_at", "-id"
-    )
+    return restrict((Opportunity.objects.all() if base is None else base).filter(customer_id=customer.pk), user)
 
 
 # --- forecast -------------------------------------------------------------------------------------------------------
