@@ -7,7 +7,11 @@ global search's 13 ms of CPU). Their SQL depends only on the kind and the user's
 term's candidate ids, are its only parameters. So each statement is compiled once per (key, shape) with placeholder
 arguments, and later searches run the stored SQL with the real ones, building no queryset.
 
-PostgreSQL only: the statements are those core.textsearch runs there (the index lookup of a rare term, then the parts
+The same store serves other hot statements whose SQL a few values determine (`stored`, with `Slot` placeholders for
+RawSQL arguments): the team queue's page (service.selectors.ticket_rows), keyed by the user's scope and the filters,
+run with the cursor's values.
+
+The search is PostgreSQL only: its statements are those core.textsearch runs there (the index lookup of a rare term, then the parts
 by id; else the parts with the bigram and substring conditions). Other databases take textsearch's own path.
 """
 
