@@ -11,8 +11,9 @@ The same store serves other hot statements whose SQL a few values determine (`st
 RawSQL arguments): the team queue's page (service.selectors.ticket_rows), keyed by the user's scope and the filters,
 run with the cursor's values.
 
-The search is PostgreSQL only: its statements are those core.textsearch runs there (the index lookup of a rare term, then the parts
-by id; else the parts with the bigram and substring conditions). Other databases take textsearch's own path.
+The search is PostgreSQL only: its statements are those core.textsearch runs there (the index lookup of a rare term,
+then the parts by id; else the parts with the bigram and substring conditions). Other databases take textsearch's own
+path.
 """
 
 from collections.abc import Callable, Hashable
