@@ -200,6 +200,8 @@ GUANXI_SMS_REPLY_DAYS = int(os.environ.get("GUANXI_SMS_REPLY_DAYS", "7"))
 GUANXI_SERVICE_IMAP_URL = os.environ.get("GUANXI_SERVICE_IMAP_URL", "")  # imaps://user:password@host:993/INBOX
 # Deadline rescheduling jobs (service/reschedule.py): done ones are listed in the admin this many days, then deleted.
 GUANXI_RESCHEDULE_KEEP_DAYS = int(os.environ.get("GUANXI_RESCHEDULE_KEEP_DAYS", "30"))
+# Runs of a rescheduling job that may raise before it is marked failed (the sweep stops retrying it; an admin can).
+GUANXI_RESCHEDULE_MAX_ATTEMPTS = int(os.environ.get("GUANXI_RESCHEDULE_MAX_ATTEMPTS", "5"))
 GUANXI_REPEAT_COMPLAINT_DAYS = int(os.environ.get("GUANXI_REPEAT_COMPLAINT_DAYS", "30"))
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.test import Client
 from hypothesis import assume, given, settings
@@ -621,6 +622,219 @@ def test_the_admin_lists_the_jobs_read_only_in_the_readers_language(users, custo
     assert client.post(f"/admin/service/reschedulejob/{job.pk}/change/", {"status": "pending"}).status_code == 403
     assert client.post(f"/admin/service/reschedulejob/{job.pk}/delete/", {"post": "yes"}).status_code == 403
     assert RescheduleJob.objects.get().status == "done"
+
+
+# --- a job whose runs raise: the error kept, retried by the sweep, failed after the last attempt --------------------
+
+
+class BadData(Exception):
+    pass
+
+
+def _raise_in_chunk(monkeypatch, *, after: int = 0, times: int | None = None, message: str = "bad row") -> list:
+    """From the chunk numbered `after` + 1 on (of each run), the chunk moves its tickets and then raises — `times`
+    times in all (None: always), as a bug or bad data would."""
+    real, calls, raised = reschedule._reschedule_chunk, [], []
+
+    def chunk(ids, **kwargs):
+        calls.append(ids)
+        moved = real(ids, **kwargs)  # written, then rolled back with the chunk
+        if len(calls) > after and (times is None or len(raised) < times):
+            raised.append(ids)
+            raise BadData(message)
+        return moved
+
+    monkeypatch.setattr(reschedule, "_reschedule_chunk", chunk)
+    return calls
+
+
+def _untouched(tickets: list[Ticket]) -> None:
+    assert all(_fresh(t).resolution_due_at == at(2026, 3, 9, 16, 0) for t in tickets)
+    assert [_moves(t) for t in tickets] == [0] * len(tickets)
+    assert not AuditLog.objects.filter(action="sla_reschedule").exists()
+
+
+def test_a_run_that_raises_keeps_the_error_on_the_pending_job_and_writes_nothing_of_its_chunk(
+    users, customers, api, monkeypatch, reschedule_tasks
+):
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(4)]
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
+    [job_id] = reschedule_tasks.pending
+    with monkeypatch.context() as m:
+        _raise_in_chunk(m, after=1, message="bad row")  # the second chunk raises, every time
+        clock.set(FRIDAY_17 + timedelta(minutes=1))
+        with pytest.raises(BadData):
+            reschedule.run(job_id, chunk=2)
+        # The first chunk committed; the second's moves, events and audit entries were rolled back.
+        assert [_moves(t) for t in tickets] == [1, 1, 0, 0]
+        assert [_fresh(t).resolution_due_at.day for t in tickets] == [10, 10, 9, 9]
+        assert AuditLog.objects.filter(action="sla_reschedule").count() == 2  # no summary either
+        job = RescheduleJob.objects.get(pk=job_id)
+        assert (job.status, job.attempts, job.last_ticket_id, job.checked, job.moved) == (
+            "pending",
+            1,
+            tickets[1].pk,
+            2,
+            2,
+        )
+        assert (job.error, job.error_at) == ("BadData: bad row", FRIDAY_17 + timedelta(minutes=1))
+        # Pending: the sweep retries it once silent; the task raises again (Celery logs the failure) and counts it.
+        clock.set(FRIDAY_17 + timedelta(minutes=7))
+        assert reschedule.reschedules_resume() == 1
+        with pytest.raises(BadData):
+            reschedule_tasks.deliver()
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error_at) == ("pending", 2, FRIDAY_17 + timedelta(minutes=7))
+    assert [_moves(t) for t in tickets] == [1, 1, 0, 0]
+
+
+def test_after_the_last_attempt_the_job_fails_and_the_sweep_and_the_purge_leave_it(
+    users, customers, api, monkeypatch, reschedule_tasks, settings, caplog
+):
+    from django.conf import settings as django_settings
+
+    assert django_settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS == 5
+    settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS = 3
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(3)]
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
+    [job_id] = reschedule_tasks.pending
+    _raise_in_chunk(monkeypatch, message="x" * 5000)  # every chunk raises: nothing ever commits
+    with pytest.raises(BadData):
+        reschedule.run(job_id)
+    for attempt in (2, 3):
+        clock.set(clock.now + reschedule.RESUME_AFTER + timedelta(minutes=1))
+        assert reschedule.reschedules_resume() == 1
+        with pytest.raises(BadData), caplog.at_level("WARNING", logger="guanxi.service.reschedule"):
+            reschedule_tasks.deliver()
+        assert RescheduleJob.objects.get(pk=job_id).attempts == attempt
+    job = RescheduleJob.objects.get(pk=job_id)
+    assert (job.status, job.attempts, job.claim, job.error_at) == ("failed", 3, "", clock.now)
+    assert job.error.startswith("BadData: xxx") and len(job.error) == reschedule.ERROR_MAX
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "given up" in r.getMessage()]
+    assert len(errors) == 1 and f"job {job_id} " in errors[0].getMessage()
+    _untouched(tickets)
+    # The sweep no longer takes it, nor does a late message; the purge keeps it however old.
+    clock.set(clock.now + timedelta(days=90))
+    assert reschedule.reschedules_resume() == 0 and reschedule_tasks.sent == []
+    assert reschedule.run(job_id) is None
+    assert reschedule.reschedules_purge() == 0
+    assert RescheduleJob.objects.get(pk=job_id).status == "failed"
+    _untouched(tickets)
+
+
+def test_a_transient_error_gone_at_the_next_attempt_completes_the_job_once(
+    users, customers, api, monkeypatch, reschedule_tasks
+):
+    """A database error in the first chunk (a real one: the chunk's transaction or savepoint is rolled back and the
+    connection stays usable to record it); the sweep's retry finds the fault gone and finishes."""
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(3)]
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
+    [job_id] = reschedule_tasks.pending
+    real, failures = reschedule._reschedule_chunk, []
+
+    def chunk(ids, **kwargs):
+        moved = real(ids, **kwargs)
+        if not failures:
+            failures.append(ids)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT no_such_column FROM service_reschedulejob")
+        return moved
+
+    monkeypatch.setattr(reschedule, "_reschedule_chunk", chunk)
+    with pytest.raises(Exception) as raised:
+        reschedule.run(job_id)
+    job = RescheduleJob.objects.get(pk=job_id)
+    assert job.status == "pending" and job.error.startswith(type(raised.value).__name__ + ": ")
+    assert "no_such_column" in job.error
+    _untouched(tickets)
+    clock.set(FRIDAY_17 + timedelta(minutes=6))
+    assert reschedule.reschedules_resume() == 1
+    assert reschedule_tasks.deliver() == [{"checked": 3, "moved": 3}]
+    _once(tickets, job_id)
+    job.refresh_from_db()
+    assert job.attempts == 2 and "no_such_column" in job.error  # the last error stays, as history
+
+
+def test_in_this_process_a_raising_run_is_recorded_and_logged_not_raised(
+    users, customers, api, monkeypatch, reschedule_tasks
+):
+    """With the broker down the job runs in the caller's process: the committed change's request, the sweep's loop
+    and an admin's retry do not fail for it; the job keeps the error for the next sweep."""
+    monkeypatch.setattr(reschedule, "hand_off", reschedule.enqueue)  # no after-commit here: straight to the broker
+
+    def down(args, **kw):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.sla_reschedule, "apply_async", down)
+    _raise_in_chunk(monkeypatch, message="bad row")
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(2)]
+    _declare(api, users, "2026-03-09")  # 201: the change stands
+    job = RescheduleJob.objects.get()
+    assert (job.status, job.attempts, job.error) == ("pending", 1, "BadData: bad row")
+    clock.set(FRIDAY_17 + timedelta(minutes=6))
+    assert reschedule.reschedules_resume() == 1  # ran here, raised, recorded
+    job.refresh_from_db()
+    assert (job.attempts, job.error_at) == (2, FRIDAY_17 + timedelta(minutes=6))
+    _untouched(tickets)
+
+
+def test_an_administrator_retries_a_failed_job_from_the_admin_in_chinese(
+    users, customers, api, monkeypatch, reschedule_tasks, settings
+):
+    settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS = 1
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(3)]
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")
+    [job_id] = reschedule_tasks.pending
+    with monkeypatch.context() as m:
+        _raise_in_chunk(m, message="坏数据 in ticket 7")
+        with pytest.raises(BadData):
+            reschedule_tasks.run()
+    assert RescheduleJob.objects.get(pk=job_id).status == "failed"
+    users.admin.is_staff = users.admin.is_superuser = True
+    users.admin.save()
+    client = Client()
+    client.force_login(users.admin)
+    page = client.get("/admin/service/reschedulejob/?status__exact=failed", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    for label in ("已失败", "最近错误", "最近错误时间", "BadData: 坏数据 in ticket 7", "重试所选的失败任务"):
+        assert label in text, label
+    detail = client.get(f"/admin/service/reschedulejob/{job_id}/change/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "BadData: 坏数据 in ticket 7" in detail.content.decode() and "最近错误时间" in detail.content.decode()
+    # Only an administrator may retry (the service says so too).
+    with pytest.raises(PermissionDenied):
+        reschedule.jobs_retry(actor=users.bm1, job_ids=[job_id])
+    # The fault is gone; the retry puts the job back to pending (attempts from 0) and hands it to the task.
+    clock.set(FRIDAY_17 + timedelta(minutes=1))
+    done = RescheduleJob.objects.create(scope={}, status="done")  # selected too: left alone
+    response = client.post(
+        "/admin/service/reschedulejob/",
+        {"action": "retry", "_selected_action": [job_id, done.pk]},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        follow=True,
+    )
+    assert "已重新提交 1 个失败任务。" in response.content.decode()
+    job = RescheduleJob.objects.get(pk=job_id)
+    assert (job.status, job.attempts, job.claim, job.claimed_at) == ("pending", 0, "", None)
+    assert reschedule_tasks.pending == [job_id] and RescheduleJob.objects.get(pk=done.pk).status == "done"
+    entry = AuditLog.objects.get(action="sla_reschedule_retry")
+    assert (entry.actor_id, entry.object_type, entry.object_id) == (
+        users.admin.pk,
+        "service.reschedulejob",
+        str(job_id),
+    )
+    assert entry.changes["status"] == ["failed", "pending"] and entry.changes["attempts"] == [1, 0]
+    assert reschedule_tasks.run() == [{"checked": 3, "moved": 3}]
+    _once(tickets, job_id)
+    assert reschedule.jobs_retry(actor=users.admin, job_ids=[job_id]) == 0  # done: nothing to retry
 
 
 # --- on the ticket's own history ----------------------------------------------------------------------------------

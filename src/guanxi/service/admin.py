@@ -1,9 +1,12 @@
 """Back-office admin of the service configuration: types, sub-types, causes, SLA targets, the holiday calendar and
-business hours; read-only views of what runs in the background (text messages, deadline rescheduling jobs)."""
+business hours; read-only views of what runs in the background (text messages, deadline rescheduling jobs, whose
+failed ones an administrator can retry)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from guanxi.core.roles import ADMIN, user_roles
 from guanxi.service import assignment, hours, reschedule, services
 from guanxi.service.models import (
     AgentAvailability,
@@ -19,6 +22,8 @@ from guanxi.service.models import (
     TicketSubType,
     TicketType,
 )
+
+ERROR_SHOWN = 120  # characters of a job's last error in the list (the whole of it on the job's page)
 
 
 class SubTypeInline(admin.TabularInline):
@@ -177,17 +182,47 @@ class SmsReplyAdmin(admin.ModelAdmin):
 @admin.register(RescheduleJob)
 class RescheduleJobAdmin(admin.ModelAdmin):
     """The deadline rescheduling jobs a holiday or business-hours change started (service/reschedule.py), for the
-    operator: which change, how far, alive or finished. Read-only: the job's runner and the sweep write them."""
+    operator: which change, how far, alive, finished or failed (with the last error). Read-only: the job's runner and
+    the sweep write them; an administrator's one write is the "retry" action on failed jobs (through the service, so
+    audited)."""
 
-    list_display = ("id", "change", "status", "checked", "moved", "started_at", "claimed_at", "attempts", "finished_at")
+    list_display = (
+        "id",
+        "change",
+        "status",
+        "checked",
+        "moved",
+        "started_at",
+        "claimed_at",
+        "attempts",
+        "finished_at",
+        "short_error",
+        "error_at",
+    )
     list_filter = ("status",)
     date_hierarchy = "created_at"
     readonly_fields = ("change",)
     exclude = ("scope", "claim")
+    actions = ["retry"]
 
     @admin.display(description=_("schedule change"))
     def change(self, job: RescheduleJob) -> str:
         return reschedule.describe(job.scope)
+
+    @admin.display(description=_("last error"))
+    def short_error(self, job: RescheduleJob) -> str:
+        return job.error if len(job.error) <= ERROR_SHOWN else job.error[: ERROR_SHOWN - 1] + "…"
+
+    @admin.action(description=_("Retry the selected failed jobs"), permissions=["retry"])
+    def retry(self, request, queryset):
+        count = reschedule.jobs_retry(actor=request.user, job_ids=list(queryset.values_list("pk", flat=True)))
+        message = ngettext(
+            "%(count)d failed job sent to run again.", "%(count)d failed jobs sent to run again.", count
+        ) % {"count": count}
+        self.message_user(request, message, messages.SUCCESS if count else messages.WARNING)
+
+    def has_retry_permission(self, request) -> bool:
+        return ADMIN in user_roles(request.user)
 
     def has_add_permission(self, request):
         return False

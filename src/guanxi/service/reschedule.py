@@ -40,9 +40,22 @@ conditional UPDATE on its runner's token — which also locks the job's row for 
 chunk is running and a late message waits for it — and records its progress through another at its end; when the
 token is no longer the job's (taken over between two chunks: a runner stalled longer than RESUME_AFTER), the chunk
 rolls back and the runner stops quietly (logged). So after a takeover only one runner's chunks commit, and no ticket
-is moved or counted twice. Done jobs are deleted after `GUANXI_RESCHEDULE_KEEP_DAYS` (30) by the daily
-`reschedules_purge` (`service.sla_reschedule_purge`); pending ones stay. The admin lists the jobs read-only (the
-change, status, counts, started, last sign of life, attempts).
+is moved or counted twice.
+
+A run that raises (a bug, bad data: the same chunk would raise again) rolls its chunk back as any error does; the job
+then records the error (`error`: class and message, truncated to ERROR_MAX; `error_at`) in its own transaction under
+the runner's claim and stays pending, so the sweep retries it once silent for RESUME_AFTER — until its `attempts`
+reach `GUANXI_RESCHEDULE_MAX_ATTEMPTS` (5): then it is `failed`, logged at ERROR, and the sweep no longer takes it.
+The exception goes on to the caller: the Celery task fails with its traceback (no Celery retry: the sweep is the
+retry); only the in-process fallback (`enqueue` with the broker down) logs it and returns, so a committed change's
+request, the sweep's loop or an admin's retry does not fail for it. An administrator's admin action "retry"
+(`jobs_retry`, audited `sla_reschedule_retry`) puts failed jobs back to pending with attempts from 0 and hands them to
+the task like new ones. No in-app notice is sent on a failure (the notification kinds are a fixed list in
+activities); the ERROR log line and the admin's status filter are the operator's signal.
+
+Done jobs are deleted after `GUANXI_RESCHEDULE_KEEP_DAYS` (30) by the daily `reschedules_purge`
+(`service.sla_reschedule_purge`); pending and failed ones stay. The admin lists the jobs read-only (the change,
+status, counts, started, last sign of life, attempts, last error and when).
 
 Each moved ticket also gets a `deadline_moved` event on its own history (old and new deadlines, the reason), written
 in the reader's language when shown (`move_note`).
@@ -53,6 +66,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -62,6 +76,7 @@ from django.utils.translation import pgettext
 
 from guanxi.core import audit
 from guanxi.core.models import OrgUnit
+from guanxi.core.roles import ADMIN, user_roles
 from guanxi.core.tree import subtree_ids
 from guanxi.service import clock, sla
 from guanxi.service.models import BusinessHours, Holiday, RescheduleJob, SlaTarget, Ticket, TicketEvent
@@ -73,8 +88,10 @@ SAME = timedelta(seconds=1)  # closer than this is the same deadline (float minu
 BREACHED = Ticket.SlaState.BREACHED
 E = TicketEvent.Kind
 PENDING = RescheduleJob.Status.PENDING
+FAILED = RescheduleJob.Status.FAILED
 RESUME_AFTER = timedelta(minutes=5)  # a pending job silent this long (runner or message lost) is claimed anew
 RESUME_BATCH = 10  # jobs one sweep claims at most
+ERROR_MAX = 1000  # characters of a run's error kept on the job
 
 
 # --- what changed -------------------------------------------------------------------------------------------------
@@ -132,7 +149,11 @@ def enqueue(job_id: int, claim: str = "") -> bool:
         task.apply_async((job_id, claim) if claim else (job_id,), retry=False)
     except Exception as exc:  # noqa: BLE001 - kombu/redis raise many kinds for an unreachable broker
         logger.warning("SLA rescheduling: broker unavailable, running job %s in this process: %s", job_id, exc)
-        run(job_id, claim=claim)
+        try:
+            run(job_id, claim=claim)
+        except Exception:  # noqa: BLE001 - recorded on the job and logged by the run; the caller (a committed
+            # change's request, the sweep's loop, an admin's retry) must not fail for it
+            logger.exception("SLA rescheduling: job %s raised in this process; the sweep retries it", job_id)
         return False
     return True
 
@@ -201,7 +222,7 @@ def reschedules_resume(*, limit: int = RESUME_BATCH) -> int:
 
 def reschedules_purge(*, now: datetime | None = None) -> int:
     """Daily: done jobs finished more than GUANXI_RESCHEDULE_KEEP_DAYS ago are deleted (their audit entries stay);
-    pending ones are kept whatever their age. Returns how many were deleted."""
+    pending and failed ones are kept whatever their age. Returns how many were deleted."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.GUANXI_RESCHEDULE_KEEP_DAYS)
     return RescheduleJob.objects.filter(status=RescheduleJob.Status.DONE, finished_at__lt=cutoff).delete()[0]
 
@@ -260,7 +281,58 @@ def reschedule(
     except Superseded:
         logger.warning("SLA rescheduling: job %s was taken over by another runner; this one stops here", job.pk)
         return None
+    except Exception as exc:
+        # The chunk rolled back; the job keeps the error (and fails for good after the last attempt). The exception
+        # goes on: the Celery task fails with its traceback (no Celery retry: the sweep is the retry).
+        if job is not None:
+            try:
+                _failed_run(job, claim, exc)
+            except Exception:  # noqa: BLE001 - the database itself may be what failed: the run's error goes on
+                logger.exception("SLA rescheduling: could not record the error of job %s", job.pk)
+        raise
     return {"checked": checked, "moved": moved}
+
+
+def _failed_run(job: RescheduleJob, claim: str, exc: Exception) -> None:
+    """A run of `job` raised: record the error in its own transaction under the runner's claim (a runner taken over
+    meanwhile records nothing); at GUANXI_RESCHEDULE_MAX_ATTEMPTS attempts the job is failed and the sweep leaves it."""
+    error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+    now = timezone.now()
+    with transaction.atomic():
+        held = RescheduleJob.objects.filter(pk=job.pk, status=PENDING, claim=claim)
+        if not held.update(error=error, error_at=now):
+            logger.warning("SLA rescheduling: job %s raised after it was taken over: %s", job.pk, error)
+            return
+        if held.filter(attempts__gte=settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS).update(status=FAILED, claim=""):
+            logger.error(
+                "SLA rescheduling: job %s failed at attempt %s, given up (retry it in the admin): %s",
+                job.pk,
+                settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS,
+                error,
+            )
+            return
+    logger.warning("SLA rescheduling: job %s raised, the sweep retries it: %s", job.pk, error)
+
+
+def jobs_retry(*, actor, job_ids: list[int]) -> int:
+    """An administrator sends failed jobs to run again: pending, attempts from 0, unclaimed (the error stays until the
+    next one), each audited (`sla_reschedule_retry`) and handed to the task after the commit like a new job. Jobs not
+    failed are left alone. Returns how many were retried."""
+    if ADMIN not in user_roles(actor):
+        raise PermissionDenied
+    with transaction.atomic():
+        jobs = list(RescheduleJob.objects.filter(pk__in=job_ids, status=FAILED).select_for_update().order_by("pk"))
+        for job in jobs:
+            RescheduleJob.objects.filter(pk=job.pk).update(status=PENDING, attempts=0, claim="", claimed_at=None)
+            audit.record(
+                actor=actor,
+                action="sla_reschedule_retry",
+                instance=job,
+                object_repr=describe(job.scope),
+                changes={"status": [FAILED.value, PENDING.value], "attempts": [job.attempts, 0], "error": job.error},
+            )
+            hand_off(job.pk)
+    return len(jobs)
 
 
 def _hold(job: RescheduleJob | None, claim: str, **progress) -> None:

@@ -55,8 +55,9 @@ def survey_send(survey_id: int) -> dict:
 def sla_reschedule(job: int | dict, claim: str = "") -> dict | None:
     """After a change of the holiday calendar or of business hours commits: move the deadlines of the open tickets
     that count it, in chunks (reschedule.run: claims the pending job, so a second delivery does nothing; with the
-    sweep's `claim`, runs under the claim the sweep took). A scope dict is a message sent before jobs were rows; it
-    runs as it did then."""
+    sweep's `claim`, runs under the claim the sweep took). A run that raises records the error on the job and raises
+    on (the task fails, logged; no Celery retry: the resume sweep retries it, until GUANXI_RESCHEDULE_MAX_ATTEMPTS marks
+    it failed). A scope dict is a message sent before jobs were rows; it runs as it did then."""
     if isinstance(job, dict):
         return reschedule.reschedule(job)
     return reschedule.run(int(job), claim=claim or "")
@@ -65,7 +66,8 @@ def sla_reschedule(job: int | dict, claim: str = "") -> dict | None:
 @shared_task(name="service.sla_reschedule_resume", ignore_result=True)
 def sla_reschedule_resume() -> dict:
     """Every minute: rescheduling jobs left pending by a dead worker or a lost message are claimed anew and sent to
-    `service.sla_reschedule` (the sweep stays short: it runs none itself unless the broker is down)."""
+    `service.sla_reschedule` (the sweep stays short: it runs none itself unless the broker is down); failed jobs are
+    left to an administrator."""
     return {"reschedules_resumed": reschedule.reschedules_resume()}
 
 

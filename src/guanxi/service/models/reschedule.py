@@ -1,6 +1,7 @@
 """A deadline rescheduling job as a row: written in the transaction of the holiday or business-hours change, so a job
-lost with its worker or its broker message is found and run again (reschedule.reschedules_resume); done jobs are
-deleted after GUANXI_RESCHEDULE_KEEP_DAYS (reschedule.reschedules_purge)."""
+lost with its worker or its broker message is found and run again (reschedule.reschedules_resume); a job whose run
+raised keeps the error and is retried until GUANXI_RESCHEDULE_MAX_ATTEMPTS, then failed (an admin retries it); done
+jobs are deleted after GUANXI_RESCHEDULE_KEEP_DAYS (reschedule.reschedules_purge)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,8 @@ class RescheduleJob(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("rescheduling job", "Pending")
         DONE = "done", _("Done")
+        # Its runs raised GUANXI_RESCHEDULE_MAX_ATTEMPTS times: the sweep leaves it to an operator (admin "retry").
+        FAILED = "failed", pgettext_lazy("rescheduling job", "Failed")
 
     # What the job needs (reschedule.holiday_scope / hours_scope): the day or branch, the changed object, the reason.
     scope = models.JSONField(_("scope"))
@@ -31,6 +34,10 @@ class RescheduleJob(models.Model):
     checked = models.PositiveIntegerField(_("tickets checked"), default=0)
     moved = models.PositiveIntegerField(_("tickets moved"), default=0)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The last run that raised: "ExceptionClass: message" (truncated, reschedule.ERROR_MAX) and when; kept after a
+    # later success, as history.
+    error = models.TextField(_("last error"), blank=True, default="")
+    error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("deadline rescheduling")
