@@ -726,6 +726,31 @@ def test_after_the_last_attempt_the_job_fails_and_the_sweep_and_the_purge_leave_
     _untouched(tickets)
 
 
+def test_a_job_whose_runner_dies_at_every_attempt_is_failed_by_the_sweep(
+    users, customers, api, monkeypatch, reschedule_tasks, settings, caplog
+):
+    """A runner killed inside a chunk (memory, a hard time limit) records no error: after the last allowed attempt
+    the sweep fails the silent job instead of claiming it once more."""
+    settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS = 2
+    clock = Clock(monkeypatch, FRIDAY_17)
+    tickets = [make_ticket(users.agent1, customers.c1) for _ in range(2)]
+    reschedule_tasks.eager = False
+    _declare(api, users, "2026-03-09")  # the first message is lost too
+    for attempt in (1, 2):
+        clock.set(clock.now + timedelta(minutes=6))
+        assert reschedule.reschedules_resume() == 1  # claimed and sent; its worker dies without a word
+        assert RescheduleJob.objects.get().attempts == attempt
+    clock.set(clock.now + timedelta(minutes=6))
+    with caplog.at_level("ERROR", logger="guanxi.service.reschedule"):
+        assert reschedule.reschedules_resume() == 0
+    job = RescheduleJob.objects.get()
+    assert (job.status, job.attempts, job.claim, job.error_at) == ("failed", 2, "", clock.now)
+    assert job.error.startswith("RunnerLost: ") and len(reschedule_tasks.sent) == 2
+    assert [r.levelname for r in caplog.records if "given up" in r.getMessage()] == ["ERROR"]
+    assert [tasks.sla_reschedule(*message) for message in reschedule_tasks.sent] == [None, None]  # late: nothing
+    _untouched(tickets)
+
+
 def test_a_transient_error_gone_at_the_next_attempt_completes_the_job_once(
     users, customers, api, monkeypatch, reschedule_tasks
 ):

@@ -46,6 +46,8 @@ A run that raises (a bug, bad data: the same chunk would raise again) rolls its 
 then records the error (`error`: class and message, truncated to ERROR_MAX; `error_at`) in its own transaction under
 the runner's claim and stays pending, so the sweep retries it once silent for RESUME_AFTER — until its `attempts`
 reach `GUANXI_RESCHEDULE_MAX_ATTEMPTS` (5): then it is `failed`, logged at ERROR, and the sweep no longer takes it.
+A job whose runner dies inside a chunk (killed: memory, a hard time limit) records no error: the sweep fails it
+instead of claiming it once it is silent after its last allowed attempt (error `RunnerLost: …`).
 The exception goes on to the caller: the Celery task fails with its traceback (no Celery retry: the sweep is the
 retry); only the in-process fallback (`enqueue` with the broker down) logs it and returns, so a committed change's
 request, the sweep's loop or an admin's retry does not fail for it. An administrator's admin action "retry"
@@ -92,6 +94,7 @@ FAILED = RescheduleJob.Status.FAILED
 RESUME_AFTER = timedelta(minutes=5)  # a pending job silent this long (runner or message lost) is claimed anew
 RESUME_BATCH = 10  # jobs one sweep claims at most
 ERROR_MAX = 1000  # characters of a run's error kept on the job
+LOST = "RunnerLost"  # the error of a job given up without one from its last run (no exception reached it)
 
 
 # --- what changed -------------------------------------------------------------------------------------------------
@@ -199,9 +202,10 @@ def reschedules_resume(*, limit: int = RESUME_BATCH) -> int:
     """The sweep (every minute): pending jobs silent for RESUME_AFTER — their worker died or stalled, their message
     was lost — are claimed anew (a new lease: a runner still alive stops at its next chunk) and sent to
     `service.sla_reschedule` with the claim, to continue from their last finished chunk; the sweep itself runs none
-    (unless the broker is down). Returns how many it claimed."""
+    (unless the broker is down). One silent after its last allowed attempt is failed instead (see _given_up).
+    Returns how many it claimed."""
     now = timezone.now()
-    claimed = []
+    claimed, given_up = [], []
     with transaction.atomic():
         # Concurrent sweeps on PostgreSQL skip each other's rows, and a job whose chunk is committing (the chunk locks
         # its job's row); the conditional UPDATE decides on SQLite (and against a task claiming at the same moment).
@@ -212,12 +216,29 @@ def reschedules_resume(*, limit: int = RESUME_BATCH) -> int:
             .values_list("pk", flat=True)[:limit]
         )
         for pk in ids:
-            if token := _claim(RescheduleJob.objects.filter(_silent(now), pk=pk, status=PENDING), now):
+            silent = RescheduleJob.objects.filter(_silent(now), pk=pk, status=PENDING)
+            if _given_up(silent, now):
+                given_up.append(pk)
+            elif token := _claim(silent, now):
                 claimed.append((pk, token))
+    for pk in given_up:
+        logger.error("SLA rescheduling: job %s lost its runner at every attempt, given up (retry it in the admin)", pk)
     for pk, token in claimed:  # after the commit: the task finds the claim
         logger.warning("SLA rescheduling: job %s was left unfinished, sending it again", pk)
         enqueue(pk, token)
     return len(claimed)
+
+
+def _given_up(jobs: QuerySet[RescheduleJob], now: datetime) -> bool:
+    """A job silent after GUANXI_RESCHEDULE_MAX_ATTEMPTS runs whose last one recorded no error: its runner died each
+    time (killed inside a chunk: memory, a hard time limit) or its messages were lost — failed rather than claimed
+    forever."""
+    error = f"{LOST}: no sign of life since the last attempt (the worker was killed or the message lost)"
+    return bool(
+        jobs.filter(attempts__gte=settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS).update(
+            status=FAILED, claim="", error=error, error_at=now
+        )
+    )
 
 
 def reschedules_purge(*, now: datetime | None = None) -> int:
