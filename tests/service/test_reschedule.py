@@ -716,6 +716,7 @@ def test_after_the_last_attempt_the_job_fails_and_the_sweep_and_the_purge_leave_
     assert job.error.startswith("BadData: xxx") and len(job.error) == reschedule.ERROR_MAX
     errors = [r for r in caplog.records if r.levelname == "ERROR" and "given up" in r.getMessage()]
     assert len(errors) == 1 and f"job {job_id} " in errors[0].getMessage()
+    _admins_told_once(users, job_id)
     _untouched(tickets)
     # The sweep no longer takes it, nor does a late message; the purge keeps it however old.
     clock.set(clock.now + timedelta(days=90))
@@ -724,6 +725,19 @@ def test_after_the_last_attempt_the_job_fails_and_the_sweep_and_the_purge_leave_
     assert reschedule.reschedules_purge() == 0
     assert RescheduleJob.objects.get(pk=job_id).status == "failed"
     _untouched(tickets)
+
+
+def _admins_told_once(users, job_id: int) -> None:
+    """The administrators — and nobody else — got one in-app notice of the failed job, pointing at its admin page."""
+    from django.urls import reverse
+
+    from guanxi.activities.models import Notification
+
+    notices = list(Notification.objects.filter(kind="job_failed"))
+    assert [n.user_id for n in notices] == [users.admin.pk]
+    assert str(job_id) in notices[0].title and notices[0].url == reverse(
+        "admin:service_reschedulejob_change", args=[job_id]
+    )
 
 
 def test_a_job_whose_runner_dies_at_every_attempt_is_failed_by_the_sweep(
@@ -747,6 +761,7 @@ def test_a_job_whose_runner_dies_at_every_attempt_is_failed_by_the_sweep(
     assert (job.status, job.attempts, job.claim, job.error_at) == ("failed", 2, "", clock.now)
     assert job.error.startswith("RunnerLost: ") and len(reschedule_tasks.sent) == 2
     assert [r.levelname for r in caplog.records if "given up" in r.getMessage()] == ["ERROR"]
+    _admins_told_once(users, job.pk)
     assert [tasks.sla_reschedule(*message) for message in reschedule_tasks.sent] == [None, None]  # late: nothing
     _untouched(tickets)
 

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 Kind = NotificationPreference.Kind
 KINDS = frozenset(Kind.values)
 # What reaches people by email unless they say otherwise: the events someone has to act on soon.
-EMAIL_BY_DEFAULT = frozenset({Kind.HANDOVER_REQUEST, Kind.SLA_BREACH, Kind.RETURN_VISIT})
+EMAIL_BY_DEFAULT = frozenset({Kind.HANDOVER_REQUEST, Kind.SLA_BREACH, Kind.RETURN_VISIT, Kind.JOB_FAILED})
 
 TITLE_MAX = 200
 BODY_MAX = 500

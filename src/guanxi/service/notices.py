@@ -148,3 +148,20 @@ def sla_hook(kind: str, pairs: list[tuple[int, int | None]]) -> None:
                 body=lambda: _("It missed its SLA deadline."),
                 url=url,
             )
+
+
+def reschedule_failed(job_id: int, error: str) -> int:
+    """A deadline rescheduling job was given up (service/reschedule.py): tell the administrators, who alone can retry
+    it (the admin's "retry" action). Until then the open tickets keep deadlines of the old calendar."""
+    from guanxi.core.roles import ADMIN
+
+    admins = get_user_model().objects.filter(Q(groups__name=ADMIN) | Q(is_superuser=True), is_active=True).distinct()
+    return _notify(
+        recipients=list(admins),
+        kind="job_failed",
+        title=lambda: (
+            _("Deadline rescheduling job %(id)s failed: open tickets keep their old deadlines") % {"id": job_id}
+        ),
+        body=lambda: _("Last error: %(error)s") % {"error": error},
+        url=reverse("admin:service_reschedulejob_change", args=[job_id]),
+    )

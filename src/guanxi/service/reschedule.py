@@ -52,8 +52,8 @@ The exception goes on to the caller: the Celery task fails with its traceback (n
 retry); only the in-process fallback (`enqueue` with the broker down) logs it and returns, so a committed change's
 request, the sweep's loop or an admin's retry does not fail for it. An administrator's admin action "retry"
 (`jobs_retry`, audited `sla_reschedule_retry`) puts failed jobs back to pending with attempts from 0 and hands them to
-the task like new ones. No in-app notice is sent on a failure (the notification kinds are a fixed list in
-activities); the ERROR log line and the admin's status filter are the operator's signal.
+the task like new ones. A job given up tells the administrators (`notices.reschedule_failed`: a `job_failed` notice
+in the app and by email, linking to the job's admin page), besides the ERROR log line and the admin's status filter.
 
 Done jobs are deleted after `GUANXI_RESCHEDULE_KEEP_DAYS` (30) by the daily `reschedules_purge`
 (`service.sla_reschedule_purge`); pending and failed ones stay. The admin lists the jobs read-only (the change,
@@ -80,7 +80,7 @@ from guanxi.core import audit
 from guanxi.core.models import OrgUnit
 from guanxi.core.roles import ADMIN, user_roles
 from guanxi.core.tree import subtree_ids
-from guanxi.service import clock, sla
+from guanxi.service import clock, notices, sla
 from guanxi.service.models import BusinessHours, Holiday, RescheduleJob, SlaTarget, Ticket, TicketEvent
 from guanxi.service.models.config import Grade
 
@@ -223,6 +223,7 @@ def reschedules_resume(*, limit: int = RESUME_BATCH) -> int:
                 claimed.append((pk, token))
     for pk in given_up:
         logger.error("SLA rescheduling: job %s lost its runner at every attempt, given up (retry it in the admin)", pk)
+        notices.reschedule_failed(pk, RescheduleJob.objects.get(pk=pk).error)
     for pk, token in claimed:  # after the commit: the task finds the claim
         logger.warning("SLA rescheduling: job %s was left unfinished, sending it again", pk)
         enqueue(pk, token)
@@ -324,13 +325,15 @@ def _failed_run(job: RescheduleJob, claim: str, exc: Exception) -> None:
         if not held.update(error=error, error_at=now):
             logger.warning("SLA rescheduling: job %s raised after it was taken over: %s", job.pk, error)
             return
-        if held.filter(attempts__gte=settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS).update(status=FAILED, claim=""):
+        failed = held.filter(attempts__gte=settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS).update(status=FAILED, claim="")
+        if failed:
             logger.error(
                 "SLA rescheduling: job %s failed at attempt %s, given up (retry it in the admin): %s",
                 job.pk,
                 settings.GUANXI_RESCHEDULE_MAX_ATTEMPTS,
                 error,
             )
+            notices.reschedule_failed(job.pk, error)  # the in-app notice commits with the failure
             return
     logger.warning("SLA rescheduling: job %s raised, the sweep retries it: %s", job.pk, error)
 

@@ -196,8 +196,8 @@ class Notification(models.Model):
 class NotificationPreference(models.Model):
     """How one user wants to hear of one kind of event: in the app (the header bell) and/or by email.
 
-    Without a row the kind's default applies (in-app for every kind; email for hand-over requests, SLA breaches and
-    return-visit results, see activities.notifications.EMAIL_BY_DEFAULT)."""
+    Without a row the kind's default applies (in-app for every kind; email for hand-over requests, SLA breaches,
+    return-visit results and failed background jobs, see activities.notifications.EMAIL_BY_DEFAULT)."""
 
     class Kind(models.TextChoices):
         ASSIGNMENT = "assignment", _("Ticket assigned to me")
@@ -209,6 +209,7 @@ class NotificationPreference(models.Model):
         MENTION = "mention", _("Mentioned in a note")
         ACTIVITY_REMINDER = "activity_reminder", _("Activity reminder")
         TICKET_REPLY = "ticket_reply", _("Reply on a ticket")
+        JOB_FAILED = "job_failed", _("Background job failed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
