@@ -35,10 +35,11 @@ from typing import Any, TypedDict
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 
+from guanxi.core.labels import choice_labels
 from guanxi.core.masking import phone_for
 from guanxi.core.names import full_name
 from guanxi.core.pagination import BadCursor, Page
@@ -227,7 +228,7 @@ def activity_entries(*, user, customer, before, since, until, kinds, limit) -> l
         activities = activities.filter(happened_at__gte=since)
     if until is not None:
         activities = activities.filter(happened_at__lt=until)
-    kind_labels, result_labels = _entry_labels(translation.get_language())
+    kind_labels, result_labels = choice_labels(Activity.Kind), choice_labels(Activity.CallResult)
     detail_url = reverse("activities:detail", args=[_URL_PLACEHOLDER])
     entries = []
     for row in activities[:limit]:
@@ -301,17 +302,6 @@ def _entry_rows() -> QuerySet:
     from guanxi.activities.models import Activity
 
     return Activity.objects.order_by("-happened_at", "-id").values_list(*ENTRY_COLUMNS)
-
-
-@cache
-def _entry_labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    """Kind and call-result labels in `language`, translated once per process and language: translating them for
-    every page was a quarter of the source's Python (the catalogs do not change while the process runs)."""
-    from guanxi.activities.models import Activity
-
-    kinds = {value: str(label) for value, label in Activity.Kind.choices}
-    results = {value: str(label) for value, label in Activity.CallResult.choices}
-    return kinds, results
 
 
 def register_activities() -> None:

@@ -3,10 +3,10 @@
 from functools import cache
 
 from django.db.models import QuerySet
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from guanxi.core.labels import choice_labels
 from guanxi.core.masking import changes_for, id_number_for, phone_for
 from guanxi.core.models import AuditLog
 from guanxi.core.names import full_name
@@ -44,7 +44,7 @@ def profile(*, user, customer: Customer) -> dict:
 def contacts(*, user, customer: Customer) -> list[dict]:
     """The customer's contacts as values() rows of the columns shown, labels translated once per language: contact
     instances cost the 360 view more Python than their statement."""
-    roles, channels = _contact_labels(translation.get_language())
+    roles, channels = choice_labels(Contact.Role), choice_labels(Contact.Channel)
     return [
         {
             "id": c["id"],
@@ -76,15 +76,6 @@ CONTACT_COLUMNS = (
 def _contact_rows() -> QuerySet:
     """The contacts panel's rows in its order, built once (callers chain on it, never evaluate it)."""
     return Contact.objects.order_by("-primary", "name", "id").values(*CONTACT_COLUMNS)
-
-
-@cache
-def _contact_labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    """Role and channel labels in `language` (the catalogs do not change while the process runs)."""
-    return (
-        {value: str(label) for value, label in Contact.Role.choices},
-        {value: str(label) for value, label in Contact.Channel.choices},
-    )
 
 
 def hierarchy(*, user, customer: Customer) -> dict:

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import Field
 
+from guanxi.core.labels import choice_labels
 from guanxi.core.masking import phone_for
 from guanxi.core.schemas import READ, WRITE
 from guanxi.service import selectors, services
@@ -15,6 +16,7 @@ from guanxi.service.filters import TicketFilters
 from guanxi.service.hours_api import router as hours_router
 from guanxi.service.knowledge_api import router as knowledge_router
 from guanxi.service.models import Ticket
+from guanxi.service.models.config import Kind
 from guanxi.service.schemas import (
     ActionIn,
     AnswerIn,
@@ -90,8 +92,8 @@ def ticket_data(user, ticket: Ticket) -> dict:
         },
         "customer_name": ticket.customer.name if ticket.customer_id else None,
         "caller_phone": phone_for(user, ticket.caller_phone) if ticket.caller_phone else "",
-        "ticket_type_label": str(selectors.TYPE_LABELS.get(ticket.ticket_type, ticket.ticket_type)),
-        "status_label": str(selectors.STATUS_LABELS.get(ticket.status, ticket.status)),
+        "ticket_type_label": choice_labels(Kind).get(ticket.ticket_type, ticket.ticket_type),
+        "status_label": choice_labels(Ticket.Status).get(ticket.status, ticket.status),
         "receiver": _person(ticket.receiver),
         "owner": _person(ticket.owner),
         "team": _unit(ticket.team),

@@ -9,13 +9,13 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from guanxi.core import search
+from guanxi.core.labels import choice_labels
 from guanxi.core.scope import record_scope
 from guanxi.core.search_statements import scoped_matches_in_parts
 from guanxi.service.models import Ticket
 from guanxi.service.selectors import ticket_queryset, ticket_scope_parts
 
 HIT_FIELDS = ("id", "number", "subject", "status", "created_at", "customer_id")
-STATUS_LABELS = dict(Ticket.Status.choices)
 
 
 def _hit_rows(queryset):
@@ -50,6 +50,7 @@ def search_tickets(*, user, q: str, limit: int) -> list[search.SearchHit]:
         rows = sorted(found.values(), key=lambda t: (t["created_at"], t["id"]), reverse=True)[:limit]
         match = "subject"
     url = search.detail_urls("service:detail")
+    status_labels = choice_labels(Ticket.Status)
     return [
         search.SearchHit(
             id=ticket["id"],
@@ -57,7 +58,7 @@ def search_tickets(*, user, q: str, limit: int) -> list[search.SearchHit]:
             subtitle=" · ".join(
                 part
                 for part in (
-                    str(STATUS_LABELS.get(ticket["status"], ticket["status"])),
+                    status_labels.get(ticket["status"], ticket["status"]),
                     timezone.localtime(ticket["created_at"]).strftime("%Y-%m-%d"),
                     ticket["customer_name"] if ticket["customer_id"] else "",
                 )

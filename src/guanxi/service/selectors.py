@@ -15,6 +15,7 @@ from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, Q, Que
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
+from guanxi.core.labels import choice_labels
 from guanxi.core.masking import phone_for
 from guanxi.core.models import OrgUnit
 from guanxi.core.names import full_name
@@ -36,9 +37,6 @@ ROW_FIELDS = (
     "closed_at", "response_breached", "resolution_breached", "resolution", "cause_id", "created_at", "version",
     "receiver_id", "owner_id", "team_id",
 )  # fmt: skip
-# Choice labels looked up directly: Model.get_FOO_display() rebuilds a dict of the field's choices on every call.
-TYPE_LABELS = dict(Kind.choices)
-STATUS_LABELS = dict(Ticket.Status.choices)
 
 
 def ticket_queryset(*, user, team_id: int | None = None) -> QuerySet[Ticket]:
@@ -160,8 +158,7 @@ def _rows(queryset: QuerySet[Ticket]) -> QuerySet:
 def _finish(user, rows: list[dict]) -> list[dict]:
     """The row as TicketOut shows it: people and team as {id, name}, labels, an unknown caller's phone masked for
     roles without core.view_sensitive_fields (as api.ticket_data does for one ticket)."""
-    type_labels: dict[str, str] = {}
-    status_labels: dict[str, str] = {}
+    type_labels, status_labels = choice_labels(Kind), choice_labels(Ticket.Status)
     for row in rows:
         row["receiver"] = _person(row, "receiver")
         row["owner"] = _person(row, "owner")
@@ -169,16 +166,9 @@ def _finish(user, rows: list[dict]) -> list[dict]:
         row["team"] = {"id": row["team_id"], "name": team_name} if row["team_id"] is not None else None
         if row["caller_phone"]:
             row["caller_phone"] = phone_for(user, row["caller_phone"])
-        row["ticket_type_label"] = _label(type_labels, TYPE_LABELS, row["ticket_type"])
-        row["status_label"] = _label(status_labels, STATUS_LABELS, row["status"])
+        row["ticket_type_label"] = type_labels.get(row["ticket_type"], row["ticket_type"])
+        row["status_label"] = status_labels.get(row["status"], row["status"])
     return rows
-
-
-def _label(translated: dict, labels: dict, value: str) -> str:
-    """`value`'s label in the active language, translated once per page (`translated` caches it)."""
-    if value not in translated:
-        translated[value] = str(labels.get(value, value))
-    return translated[value]
 
 
 def _person(row: dict, role: str) -> dict:

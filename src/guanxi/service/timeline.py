@@ -1,12 +1,10 @@
 """Tickets on the customer timeline (activities.timeline, when that app is installed): one entry per ticket."""
 
-from functools import cache
-
 from django.apps import apps
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.labels import choice_labels
 from guanxi.core.names import full_name
 
 SOURCE = "tickets"
@@ -16,6 +14,8 @@ KIND = "ticket"
 def ticket_entries(*, user, customer, before, since, until, kinds, limit):
     """The customer's tickets the user may see, newest first (ticket_customer_idx: customer, created_at, id)."""
     from guanxi.activities import timeline
+    from guanxi.service.models import Ticket
+    from guanxi.service.models.config import Kind
     from guanxi.service.selectors import customer_tickets
 
     tickets = customer_tickets(user=user, customer=customer)
@@ -26,7 +26,7 @@ def ticket_entries(*, user, customer, before, since, until, kinds, limit):
     if until is not None:
         tickets = tickets.filter(created_at__lt=until)
     rows = tickets.order_by("-created_at", "-id").values_list(*ENTRY_COLUMNS)[:limit]
-    type_labels, status_labels = _labels(translation.get_language())
+    type_labels, status_labels = choice_labels(Kind), choice_labels(Ticket.Status)
     detail_url = reverse("service:detail", args=[_URL_PLACEHOLDER])
     for pk, number, subject, ticket_type, status, created_at, resolution, description, first, last, username in rows:
         yield timeline.entry(
@@ -59,16 +59,6 @@ ENTRY_COLUMNS = (
     "owner__username",
 )
 _URL_PLACEHOLDER = 987654321987
-
-
-@cache
-def _labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    """Type and status labels in `language`, translated once per process and language (as the activities source's):
-    the catalogs do not change while the process runs."""
-    from guanxi.service.models import Ticket
-
-    types = {value: str(label) for value, label in Ticket._meta.get_field("ticket_type").flatchoices}
-    return types, {value: str(label) for value, label in Ticket.Status.choices}
 
 
 def register_tickets() -> None:
